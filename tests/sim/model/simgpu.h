@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated GPU: one device model shared by every process on the machine, through a
+ * shared-memory segment. The simulated libcuda.so.1 and libamdhip64.so are thin front ends
+ * over this API; tests read its ground truth. It exists for tests only.
+ *
+ * Time is wall-clock (CLOCK_MONOTONIC, ns). Nothing runs in the background: every call
+ * advances the model to "now" under the segment's robust mutex, so the state is the same
+ * whichever process looks. A process that dies mid-command is noticed (robust mutex, pid
+ * liveness) and its queued work is dropped; its statistics stay readable.
+ *
+ * Configuration, read by the process that creates the segment (later ones attach):
+ *   XSCHED_SIM_NAME      segment name under /dev/shm (default "xsched-simgpu"); tests
+ *                        use a unique name each so they can run in parallel
+ *   XSCHED_SIM_MODE      fifo | timeslice | concurrent (default fifo)
+ *   XSCHED_SIM_DEVICES   number of devices, 1..SIMGPU_MAX_DEVICES (default 1)
+ *   XSCHED_SIM_SLICE_US  timeslice length in microseconds (default 2000)
+ * Bad values: one line on stderr naming the value and what is accepted; attach fails.
+ */
+#ifndef XSCHED_SIMGPU_H
+#define XSCHED_SIMGPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SIMGPU_MAX_DEVICES 4
+#define SIMGPU_MAX_PROCS   256
+
+enum simgpu_mode {
+	/* One hardware queue per device, commands in submission order across processes
+	 * (what the seeds observed on AMD). */
+	SIMGPU_FIFO,
+	/* Contexts (processes) take turns, each for up to one slice; a kernel is preempted
+	 * at the end of the slice (NVIDIA without MPS). */
+	SIMGPU_TIMESLICE,
+	/* Contexts share the device: every context with work runs its head command at
+	 * 1/k speed for k busy contexts (MPS-like processor sharing). */
+	SIMGPU_CONCURRENT,
+};
+
+enum simgpu_cmd_kind {
+	SIMGPU_KERNEL,	     /* work: counted in ground truth */
+	SIMGPU_COPY,	     /* work */
+	SIMGPU_MEMSET,	     /* work */
+	SIMGPU_GRAPH,	     /* work: one command for a whole graph launch */
+	SIMGPU_EVENT_RECORD, /* marker: zero duration, not counted as work */
+	SIMGPU_EVENT_WAIT,   /* marker: holds its stream until `wait_cmd` is done */
+};
+
+struct simgpu_config {
+	enum simgpu_mode mode;
+	unsigned int devices;
+	uint32_t slice_us;
+};
+
+/* Attach to (creating if absent) the segment named by the environment. Idempotent per
+ * process, fork-aware (a child re-registers under its own pid). 0 or -errno. */
+int simgpu_attach(void);
+/* Remove the segment named by the environment (tests). */
+int simgpu_destroy(void);
+const struct simgpu_config *simgpu_get_config(void);
+
+/* A stream belongs to the calling process and one device. Lower priority value = more
+ * urgent, as in CUDA. Stream 0 of each device is the process's legacy default stream and
+ * always exists. 0 or -errno (-EINVAL bad device). */
+int simgpu_stream_create(int dev, int priority, uint32_t *stream);
+int simgpu_stream_destroy(uint32_t stream);
+
+struct simgpu_cmd {
+	enum simgpu_cmd_kind kind;
+	int dev;
+	uint32_t stream;     /* 0 = the process's default stream on dev */
+	uint64_t duration_ns;
+	uint64_t wait_cmd;   /* SIMGPU_EVENT_WAIT: the command id to wait for */
+	uint64_t tag;	     /* the owner's cookie, handed back by simgpu_drain_completed() */
+};
+
+/* Enqueue a command; returns its id (> 0) or 0 with errno set (EINVAL bad stream or
+ * device). Blocks, like a full hardware queue, while the command pool is full. */
+uint64_t simgpu_submit(const struct simgpu_cmd *cmd);
+
+/* Whether command `id` has completed; its start/end times if so (either may be NULL).
+ * Ids of dead processes' dropped commands count as done. */
+bool simgpu_done(uint64_t id, uint64_t *start_ns, uint64_t *end_ns);
+/* Block until `id` is done: sleeps until the model predicts its completion, re-checks. */
+void simgpu_wait(uint64_t id);
+/* Block until every command the caller submitted to `stream` (or to `dev`, all streams)
+ * before this call is done. */
+void simgpu_wait_stream(uint32_t stream);
+void simgpu_wait_device(int dev);
+
+/* Call fn(tag) for each of the caller's commands that completed since the last call, in
+ * completion order. Front ends apply their side effects (copies, kernel results) here. */
+void simgpu_drain_completed(void (*fn)(uint64_t tag, void *arg), void *arg);
+
+/* Ground truth, per process and device. Entries of exited processes stay readable until
+ * their slot is needed again. */
+struct simgpu_proc_stats {
+	pid_t pid;
+	int dev;
+	bool alive;
+	char comm[16];
+	uint64_t submitted;    /* work commands */
+	uint64_t completed;    /* work commands */
+	uint64_t max_inflight; /* most work commands ever submitted and not completed */
+	uint64_t busy_ns;      /* time with at least one of its work commands running */
+};
+/* Fill up to `max` entries (pid 0 = every process), return how many. */
+int simgpu_stats(pid_t pid, struct simgpu_proc_stats *out, int max);
+
+uint64_t simgpu_now_ns(void);
+
+#endif
