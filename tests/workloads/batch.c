@@ -5,7 +5,7 @@
  * --sync iter, waits for all of them (a training step), with --sync none never waits until the
  * end (a pipeline that only fills queues).
  *
- * Output: one JSON line on stdout at the end.
+ * Output: one JSON line on stdout at the end (also when stopped early by SIGINT/SIGTERM).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,7 +20,8 @@ struct batch_args {
 	uint64_t kernel_us;
 	unsigned int kernels_per_iter;
 	uint64_t iters;    /* per thread; 0: run for duration_s */
-	double duration_s; /* 0: run iters */
+	double duration_s; /* 0 with iters == 0: until a stop signal */
+	bool duration_given;
 	unsigned int streams;
 	unsigned int threads;
 	bool sync_iter;
@@ -33,7 +34,8 @@ static void usage(void)
 	       "  --kernel-us U          duration of each kernel in microseconds (default 10000)\n"
 	       "  --kernels-per-iter K   kernels per iteration (default 8)\n"
 	       "  --iters N              iterations per thread\n"
-	       "  --duration S           run for S seconds (default 5 unless --iters)\n"
+	       "  --duration S           run for S seconds (default 5 unless --iters; 0: until\n"
+	       "                         SIGINT/SIGTERM)\n"
 	       "  --streams M            streams per thread, 0 = the default stream (default 1)\n"
 	       "  --threads T            launching threads (default 1)\n"
 	       "  --sync iter|none       wait at the end of each iteration or only at the end "
@@ -68,7 +70,8 @@ static void parse(struct batch_args *a, int argc, char **argv)
 		} else if ((v = wl_opt(argc, argv, &i, "--iters"))) {
 			a->iters = wl_parse_u64("--iters", v, 1, 1000000000);
 		} else if ((v = wl_opt(argc, argv, &i, "--duration"))) {
-			a->duration_s = wl_parse_double("--duration", v, 1e-3, 1e6);
+			a->duration_s = wl_parse_double("--duration", v, 0, 1e6);
+			a->duration_given = true;
 		} else if ((v = wl_opt(argc, argv, &i, "--streams"))) {
 			a->streams = (unsigned int)wl_parse_u64("--streams", v, 0, 64);
 		} else if ((v = wl_opt(argc, argv, &i, "--threads"))) {
@@ -86,9 +89,9 @@ static void parse(struct batch_args *a, int argc, char **argv)
 			wl_usage_error("unknown option '%s' (see --help)", argv[i]);
 		}
 	}
-	if (a->iters && a->duration_s > 0)
+	if (a->iters && a->duration_given)
 		wl_usage_error("--iters and --duration exclude each other");
-	if (!a->iters && a->duration_s == 0)
+	if (!a->iters && !a->duration_given)
 		a->duration_s = 5;
 }
 
@@ -114,8 +117,9 @@ static void *work(void *arg)
 		gpu_check(gpu->stream_create(&streams[i], false, a->priority), "stream create");
 	pthread_barrier_wait(w->start_line);
 
-	uint64_t deadline = w->start_ns + (uint64_t)(a->duration_s * 1e9);
-	for (uint64_t it = 0;; it++) {
+	uint64_t deadline =
+	        a->duration_s > 0 ? w->start_ns + (uint64_t)(a->duration_s * 1e9) : UINT64_MAX;
+	for (uint64_t it = 0; !wl_stopping(); it++) {
 		if (a->iters ? it >= a->iters : wl_now_ns() >= deadline)
 			break;
 		for (unsigned int k = 0; k < a->kernels_per_iter; k++) {
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
 	struct batch_args a = { 0 };
 	wl_prog = "batch";
 	parse(&a, argc, argv);
+	wl_catch_stop_signals();
 	wl_gpu_start(&a.g);
 
 	struct worker *w = calloc(a.threads, sizeof(*w));

@@ -7,7 +7,7 @@
  * the time it was due (what a client sees; free of coordinated omission) and from when it was
  * actually sent (the GPU-side latency).
  *
- * Output: one JSON line on stdout at the end.
+ * Output: one JSON line on stdout at the end (also when stopped early by SIGINT/SIGTERM).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@ struct online_args {
 	struct wl_gpu_args g;
 	double rate;
 	double duration_s; /* 0: not limited by time */
+	bool duration_given;
 	uint64_t requests; /* 0: not limited by count */
 	unsigned int kernels;
 	uint64_t kernel_us;
@@ -93,7 +94,8 @@ static void parse(struct online_args *a, int argc, char **argv)
 		} else if ((v = wl_opt(argc, argv, &i, "--rate"))) {
 			a->rate = wl_parse_double("--rate", v, 1e-3, 1e6);
 		} else if ((v = wl_opt(argc, argv, &i, "--duration"))) {
-			a->duration_s = wl_parse_double("--duration", v, 1e-3, 1e6);
+			a->duration_s = wl_parse_double("--duration", v, 0, 1e6);
+			a->duration_given = true;
 		} else if ((v = wl_opt(argc, argv, &i, "--requests"))) {
 			a->requests = wl_parse_u64("--requests", v, 1, 100000000);
 		} else if ((v = wl_opt(argc, argv, &i, "--kernels"))) {
@@ -116,7 +118,7 @@ static void parse(struct online_args *a, int argc, char **argv)
 			wl_usage_error("unknown option '%s' (see --help)", argv[i]);
 		}
 	}
-	if (a->duration_s == 0 && a->requests == 0)
+	if (!a->duration_given && a->requests == 0)
 		a->duration_s = 5;
 }
 
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
 	struct online_args a = { 0 };
 	wl_prog = "online";
 	parse(&a, argc, argv);
+	wl_catch_stop_signals();
 	wl_gpu_start(&a.g);
 
 	struct service s = { .a = &a };
@@ -192,7 +195,7 @@ int main(int argc, char **argv)
 		gpu_check(gpu->host_alloc(&s.hbuf, a.copy_bytes), "host allocation");
 		gpu_check(gpu->memset32(s.dbuf, 0x5a5a5a5a, a.copy_bytes / 4), "memset");
 	}
-	for (uint64_t i = 0; i < a.warmup; i++)
+	for (uint64_t i = 0; i < a.warmup && !wl_stopping(); i++)
 		request(&s);
 
 	struct request_log log = { 0 };
@@ -206,6 +209,8 @@ int main(int argc, char **argv)
 		if (a.duration_s > 0 && due_s >= a.duration_s)
 			break;
 		wl_sleep_until_ns(due);
+		if (wl_stopping())
+			break;
 		uint64_t send = wl_now_ns();
 		request(&s);
 		uint64_t done = wl_now_ns();

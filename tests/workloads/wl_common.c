@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,28 @@ void wl_gpu_start(const struct wl_gpu_args *a)
 	gpu_check(gpu_use_device(a->device), "selecting the device and loading the kernels");
 }
 
+static atomic_bool stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop_requested, true);
+}
+
+void wl_catch_stop_signals(void)
+{
+	/* No SA_RESTART: a sleeping workload wakes up at once. */
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool wl_stopping(void)
+{
+	return atomic_load(&stop_requested);
+}
+
 uint64_t wl_now_ns(void)
 {
 	struct timespec ts;
@@ -155,7 +179,8 @@ void wl_sleep_until_ns(uint64_t t)
 {
 	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
 		               .tv_nsec = (long)(t % 1000000000ull) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !wl_stopping())
 		;
 }
 

@@ -47,7 +47,12 @@ bool wl_gpu_args_parse(struct wl_gpu_args *a, int argc, char **argv, int *i);
 void wl_gpu_start(const struct wl_gpu_args *a);
 extern const char wl_gpu_args_help[];
 
-/* CLOCK_MONOTONIC in nanoseconds, and an absolute sleep on it. */
+/* SIGINT and SIGTERM ask the workload to stop early: it finishes the request or iteration in
+ * hand, prints its JSON line for what it did, and exits 0 (tests stop background load so). */
+void wl_catch_stop_signals(void);
+bool wl_stopping(void);
+
+/* CLOCK_MONOTONIC in nanoseconds, and an absolute sleep on it (cut short by a stop signal). */
 uint64_t wl_now_ns(void);
 void wl_sleep_until_ns(uint64_t t);
 
