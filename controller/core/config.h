@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The controller's settings and its config file.
+ *
+ * File format: one directive per line; '#' starts a comment; blank lines are ignored.
+ *
+ *	p99-target 10ms          target of the "default" service (level-0 processes)
+ *	interval 20ms            control period
+ *	p99-window 1s            span of the sliding P99 window
+ *	window-max 64            largest window granted (or "unlimited")
+ *	max-priority normal      cap for processes that no rule matches
+ *	rule comm=resnet* target=5ms name=resnet
+ *	rule uid=1001 max-priority=low
+ *	rule cgroup=/batch.slice/job-* priority=low window=4
+ *
+ * Rules are tried in order, first match wins (policy.h); rules from the command line
+ * (--target NAME=DUR) come before the file's. Values given on the command line override the
+ * file's.
+ */
+#ifndef XSCHED_CONFIG_H
+#define XSCHED_CONFIG_H
+
+#include "policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl_config {
+	uint64_t interval_ns;   /* default 20 ms */
+	uint64_t p99_window_ns; /* default 1 s */
+	uint32_t window_max;    /* default 64 */
+	struct policy pol;
+};
+
+/* Limits shared by the command line and the file. */
+#define CFG_INTERVAL_MIN_NS   1000000ull       /* 1 ms */
+#define CFG_INTERVAL_MAX_NS   10000000000ull   /* 10 s */
+#define CFG_P99_WINDOW_MIN_NS 100000000ull     /* 100 ms */
+#define CFG_P99_WINDOW_MAX_NS 600000000000ull  /* 10 min */
+#define CFG_TARGET_MIN_NS     10000ull         /* 10 us */
+#define CFG_TARGET_MAX_NS     3600000000000ull /* 1 h */
+
+void config_defaults(struct ctl_config *c);
+/*
+ * Apply a file's directives to c (rules are appended). 0, or -1 with a one-line message in
+ * err: "FILE:LINE: bad value 'x' for interval: expected ...".
+ */
+int config_load(const char *path, struct ctl_config *c, char *err, size_t errlen);
+/* Apply one line (exposed for the tests); `where` prefixes messages ("FILE:LINE"). */
+int config_line(char *line, const char *where, unsigned int lineno, struct ctl_config *c, char *err,
+                size_t errlen);
+
+#endif

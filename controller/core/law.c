@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/* The control law of law.h: decrease at once on violations, relax on evidence. */
+#include "law.h"
+
+static const char *const state_names[LAW_NSTATES] = {
+	[LAW_IDLE] = "idle",
+	[LAW_HOLDING] = "holding",
+	[LAW_TIGHTENING] = "tightening",
+	[LAW_RELAXING] = "relaxing",
+	[LAW_SUSPENDED] = "suspended",
+	[LAW_UNREACHABLE] = "unreachable",
+};
+
+const char *law_state_name(enum law_state s)
+{
+	return (unsigned int)s < LAW_NSTATES ? state_names[s] : "?";
+}
+
+void law_params_default(struct law_params *p, uint64_t target_ns)
+{
+	*p = (struct law_params){
+		.target_ns = target_ns,
+		.band_lo = 0.8,
+		.beta = 0.5,
+		.burst_viol = 2,
+		.severe = 1.5,
+		.min_samples = 10,
+		.gain = 0.5,
+		.ff_frac = 0.75,
+		.ceil_margin = 0.1,
+		.probe_ns = 10000000000ull,
+		.step_min_ns = 0,
+	};
+}
+
+void law_init(struct law *l, const struct law_params *p, uint64_t now_ns)
+{
+	*l = (struct law){
+		.p = *p,
+		/* Start at the floor: safe for the service, and it measures the floor P99 that
+		 * the first feedforward step needs. */
+		.state = LAW_SUSPENDED,
+		.why = "starting at the floor",
+		.x_ns = 0,
+		.good_ns = -1,
+		.ceil_ns = -1,
+		.last_change_ns = now_ns,
+	};
+}
+
+void law_set_target(struct law *l, uint64_t target_ns)
+{
+	if (target_ns == l->p.target_ns)
+		return;
+	l->p.target_ns = target_ns;
+	/* What was good or bad was judged against the old target. */
+	l->good_ns = -1;
+	l->ceil_ns = -1;
+	l->retarget = true;
+}
+
+double law_idle_ns(const struct law *l, double a_top_ns)
+{
+	return l->x_ns < a_top_ns ? l->x_ns : a_top_ns;
+}
+
+double law_busy_ns(const struct law *l, double a_top_ns)
+{
+	return l->x_ns > a_top_ns ? l->x_ns - a_top_ns : 0;
+}
+
+static double step_min(const struct law *l)
+{
+	return l->p.step_min_ns ? (double)l->p.step_min_ns : (double)l->p.target_ns / 50.0;
+}
+
+static void set_x(struct law *l, double x, uint64_t now_ns)
+{
+	l->x_ns = x;
+	l->last_change_ns = now_ns;
+}
+
+/* Step 1 of law.h: a violation in this interval. Returns true when x changed. */
+static bool on_violation(struct law *l, const struct law_input *in)
+{
+	double t = (double)l->p.target_ns, x = l->x_ns, nx;
+	bool burst = in->int_viol >= l->p.burst_viol || (double)in->int_max_ns > l->p.severe * t;
+
+	l->violations += in->int_viol;
+	l->last_viol_ns = in->now_ns;
+	if (x <= 0) {
+		/* Already at the floor: nothing left to take; the judgement below decides
+		 * whether the target is unreachable. */
+		if (l->state != LAW_UNREACHABLE) {
+			l->state = LAW_SUSPENDED;
+			l->why = "violations at the floor";
+		}
+		return false;
+	}
+	if (l->ceil_ns < 0 || x < l->ceil_ns)
+		l->ceil_ns = x;
+	if (burst) {
+		nx = 0;
+		l->why = "violation burst: straight to the floor";
+	} else if (l->good_ns >= 0 && l->good_ns < x) {
+		nx = l->good_ns;
+		l->why = "violation: back to the last good allowance";
+	} else {
+		nx = l->p.beta * x;
+		l->good_ns = -1; /* x was verified good and failed: the load changed */
+		l->why = "violation: multiplicative decrease";
+	}
+	/* Work admitted during bursts costs the service the most: it goes first. */
+	if (x > in->a_top_ns && nx > in->a_top_ns)
+		nx = in->a_top_ns;
+	if (nx < step_min(l) / 2)
+		nx = 0;
+	set_x(l, nx, in->now_ns);
+	l->decreases++;
+	l->state = nx > 0 ? LAW_TIGHTENING : LAW_SUSPENDED;
+	return true;
+}
+
+/* Step 4 of law.h: P99 `p` is below the band. Returns true when x changed. */
+static bool relax(struct law *l, const struct law_input *in, double p)
+{
+	double t = (double)l->p.target_ns, lo = l->p.band_lo * t, x = l->x_ns;
+	double top = in->a_top_ns + in->b_top_ns, nx, step;
+
+	l->good_ns = x;
+	if (x >= top) {
+		l->state = LAW_HOLDING;
+		l->why = "open: every lower process at its window maximum";
+		return false;
+	}
+	if (l->ceil_ns >= 0 && p < 0.5 * t)
+		l->ceil_ns = -1; /* far below the target: whatever failed before was other load */
+	step = l->p.gain * (lo - p);
+	if (step < step_min(l))
+		step = step_min(l);
+	if (x > 0 && step > x)
+		step = x; /* at most double: the plant's gain is not known */
+	nx = x + step;
+	if (in->ff_ok && l->floor_p99_ns && (double)l->floor_p99_ns < t) {
+		double ff = l->p.ff_frac * (t - (double)l->floor_p99_ns);
+
+		if (nx < ff)
+			nx = ff;
+	}
+	if (l->ceil_ns >= 0) {
+		double cap = (1.0 - l->p.ceil_margin) * l->ceil_ns;
+
+		if (nx > cap)
+			nx = cap;
+	}
+	if (nx > top)
+		nx = top;
+	if (nx <= x) {
+		l->state = LAW_HOLDING;
+		l->why = "just below the allowance that failed last";
+		return false;
+	}
+	set_x(l, nx, in->now_ns);
+	l->increases++;
+	l->state = LAW_RELAXING;
+	l->why = "P99 below the band: relaxing";
+	return true;
+}
+
+/* The floor's judgement on fresh samples with P99 `p` (steps 3-4 and the windup guard). */
+static bool judge_floor(struct law *l, const struct law_input *in, double p)
+{
+	double t = (double)l->p.target_ns;
+
+	l->floor_p99_ns = (uint64_t)p;
+	if (p > t) {
+		l->state = LAW_UNREACHABLE;
+		l->why = "P99 at the floor above the target";
+		return true;
+	}
+	if (p >= l->p.band_lo * t) {
+		l->state = LAW_SUSPENDED;
+		l->why = "P99 at the floor within the band";
+		return true;
+	}
+	relax(l, in, p);
+	return true;
+}
+
+bool law_tick(struct law *l, const struct law_input *in)
+{
+	double t = (double)l->p.target_ns, top = in->a_top_ns + in->b_top_ns;
+	bool retarget = l->retarget;
+
+	l->retarget = false;
+	if (l->x_ns > top)
+		l->x_ns = top; /* lower processes left: the ladder got shorter */
+	if (l->ceil_ns >= 0 && in->now_ns - l->last_viol_ns >= l->p.probe_ns)
+		l->ceil_ns = -1; /* quiet long enough: probe above it again */
+
+	if (in->int_viol && on_violation(l, in))
+		return true;
+
+	if (l->x_ns <= 0) {
+		if (in->since_n >= l->p.min_samples)
+			return judge_floor(l, in, (double)in->since_p99_ns);
+		if (retarget && l->floor_p99_ns)
+			return judge_floor(l, in, (double)l->floor_p99_ns);
+		if (!in->win_n && !in->int_n) {
+			l->state = LAW_IDLE;
+			l->why = "no samples in the window";
+		}
+		return false;
+	}
+	if (!in->win_n && !in->int_n) {
+		l->state = LAW_IDLE;
+		l->why = "no samples in the window";
+		return false;
+	}
+	if (in->since_n < l->p.min_samples) {
+		if (l->state == LAW_IDLE) {
+			l->state = LAW_HOLDING;
+			l->why = "gathering evidence";
+		}
+		return false;
+	}
+	if ((double)in->since_p99_ns >= l->p.band_lo * t) {
+		/* In the band (above T cannot last: every violation decreased x). */
+		l->good_ns = l->x_ns;
+		l->state = LAW_HOLDING;
+		l->why = "P99 within the band";
+		return false;
+	}
+	return relax(l, in, (double)in->since_p99_ns);
+}

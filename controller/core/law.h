@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control law for one latency target: one high-priority service (a set of processes
+ * sharing a P99 target) on one GPU, and the lower-priority processes below it.
+ *
+ * The law moves one number, the allowance x (ns): how much lower-priority GPU work may be in
+ * flight where a high-priority burst can collide with it. x is split-range:
+ *
+ *	x in [0, a_top]            idle allowance  a = x: work in flight when a burst arrives
+ *	x in [a_top, a_top+b_top]  busy allowance  b = x - a_top: work admitted during a burst
+ *
+ * so the law gives back idle windows first (an arriving burst waits at most for the work
+ * already queued) and busy windows last (in a FIFO queue every command admitted during a
+ * burst delays it again). x = 0 is the floor: lower processes are suspended while the
+ * service has a burst in flight and keep one command at most otherwise. allot.h turns x into
+ * per-process windows and time budgets.
+ *
+ * Each interval the law sees the service's latency samples and acts, in this order:
+ *   1. A violation (a sample above the target T) in the interval: decrease at once.
+ *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
+ *      a single violation to min(beta * x, the last allowance verified good), and the busy
+ *      part is dropped first. The allowance that failed becomes a ceiling.
+ *   2. Not enough evidence since the last change (min_samples samples): hold.
+ *   3. P99 since the last change inside the band [band_lo * T, T]: hold.
+ *   4. Below the band: relax. With the feedforward known (the P99 measured at the floor,
+ *      ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits at most
+ *      about that long for queued lower work. Otherwise, or above it, add
+ *      gain * (band_lo * T - P99) (at least step_min, at most doubling), never past 90% of
+ *      the ceiling; the ceiling is forgotten after probe_ns without violations, or at once
+ *      when P99 falls below half the target (the load went away).
+ * Windup: x is clamped to [0, a_top + b_top]; at the floor with P99 above T over
+ * min_samples samples the target is reported unreachable and x stays 0 until P99 at the
+ * floor falls to T or the target is raised (judged at once from the last floor P99); no
+ * error accumulates meanwhile. A decrease goes to the last allowance verified good when
+ * that is below x, else to beta * x (x itself was good: the load changed).
+ */
+#ifndef XSCHED_LAW_H
+#define XSCHED_LAW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum law_state {
+	LAW_IDLE,        /* no latency samples in the window: nothing to act on */
+	LAW_HOLDING,     /* P99 in the band, waiting for evidence, or at the top */
+	LAW_TIGHTENING,  /* just decreased after a violation */
+	LAW_RELAXING,    /* increasing: P99 below the band */
+	LAW_SUSPENDED,   /* at the floor, the target held or not yet judged */
+	LAW_UNREACHABLE, /* at the floor and P99 still above the target */
+};
+#define LAW_NSTATES 6
+
+const char *law_state_name(enum law_state s);
+
+struct law_params {
+	uint64_t target_ns;
+	double band_lo;       /* hold while P99 in [band_lo * T, T]; 0.8 */
+	double beta;          /* decrease factor on a single violation; 0.5 */
+	uint32_t burst_viol;  /* violations in one interval that count as a burst; 2 */
+	double severe;        /* one sample above severe * T is a burst too; 1.5 */
+	uint32_t min_samples; /* samples since the last change before relaxing; 10 */
+	double gain;          /* relaxation step per ns of slack below the band; 0.5 */
+	double ff_frac;       /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
+	double ceil_margin;   /* stay this fraction below the last failed allowance; 0.1 */
+	uint64_t probe_ns;    /* quiet time after which the ceiling is forgotten; 10 s */
+	uint64_t step_min_ns; /* smallest relaxation step; 0: T / 50 */
+};
+
+void law_params_default(struct law_params *p, uint64_t target_ns);
+
+struct law_input {
+	uint64_t now_ns;
+	/* The sliding window (for the state shown and the unreachable check). */
+	uint64_t win_n, win_p99_ns;
+	/* Samples that arrived since the previous tick. */
+	uint64_t int_n, int_viol, int_max_ns;
+	/* Samples since the allowance last changed (the caller restarts these when law_tick()
+	 * returns true). */
+	uint64_t since_n, since_p99_ns;
+	/* Allowance at which every lower process is at its window maximum (idle, then busy);
+	 * from allot_tops(). */
+	double a_top_ns, b_top_ns;
+	/* Whether x maps to GPU time well enough for the feedforward jump (every lower
+	 * process has a per-command duration estimate, or the shim enforces time budgets). */
+	bool ff_ok;
+};
+
+struct law {
+	struct law_params p;
+	enum law_state state;
+	const char *why;         /* one phrase saying why the state, for status and dashboards */
+	double x_ns;             /* the allowance */
+	double good_ns;          /* last allowance verified good (< 0: none) */
+	double ceil_ns;          /* last allowance that failed (< 0: none) */
+	uint64_t floor_p99_ns;   /* P99 measured at the floor (0: not yet) */
+	uint64_t last_change_ns; /* when x last changed */
+	uint64_t last_viol_ns;   /* when the last violation was seen (0: never) */
+	uint64_t violations;     /* samples above the target, all time */
+	uint64_t decreases, increases;
+	bool retarget; /* the target changed: judge at once from the last floor P99 */
+};
+
+void law_init(struct law *l, const struct law_params *p, uint64_t now_ns);
+/* A new target (xsched-ctl set): judged from the next tick, no state lost. */
+void law_set_target(struct law *l, uint64_t target_ns);
+/* One interval. Returns true when the caller must restart the since-change statistics:
+ * x changed, or a judgement at the floor used them up (each judgement there stands on
+ * fresh samples, so that an old violation does not pin the state forever). */
+bool law_tick(struct law *l, const struct law_input *in);
+/* The split of x (see above). */
+double law_idle_ns(const struct law *l, double a_top_ns);
+double law_busy_ns(const struct law *l, double a_top_ns);
+
+#endif

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control law against a plant model of a FIFO GPU queue: a burst of the service takes
+ * its solo time plus whatever lower-priority work is queued ahead of it (uniform in
+ * [0, gain * idle allowance]) plus the work admitted during it (busy allowance), and the
+ * estimator (latwin + since-change histogram) in the loop as the daemon runs it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lathist.h"
+#include "latwin.h"
+#include "law.h"
+
+#define US   1000ull
+#define MS   1000000ull
+#define TICK (20 * MS)
+
+static uint64_t rng_state = 0x853c49e6748fea9bull;
+static double unif(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+struct plant {
+	double solo_ns, jitter_ns, gain, busy_gain;
+	double per_tick; /* samples per tick (fractions accumulate) */
+};
+
+struct loop {
+	struct law l;
+	struct latwin win;
+	struct lathist since, bucket; /* bucket: the current 1-second P99, as CI measures it */
+	uint64_t now, bucket_start;
+	double a_top, b_top, carry;
+	bool ff_ok;
+	uint64_t viol; /* samples above target, all time */
+	int changes, reversals, last_dir;
+	uint64_t last_bucket_p99;
+};
+
+static void loop_init(struct loop *lp, uint64_t target, double a_top, double b_top)
+{
+	struct law_params p;
+
+	memset(lp, 0, sizeof(*lp));
+	law_params_default(&p, target);
+	law_init(&lp->l, &p, 0);
+	assert_int_equal(latwin_init(&lp->win, 1000 * MS, 50, 0), 0);
+	lp->a_top = a_top;
+	lp->b_top = b_top;
+	lp->ff_ok = true;
+}
+
+static double sample(const struct loop *lp, const struct plant *pl)
+{
+	double idle = law_idle_ns(&lp->l, lp->a_top), busy = law_busy_ns(&lp->l, lp->a_top);
+
+	return pl->solo_ns + pl->jitter_ns * unif() + pl->gain * idle * unif() +
+	       pl->busy_gain * busy;
+}
+
+static void step(struct loop *lp, const struct plant *pl)
+{
+	struct law_input in = { 0 };
+	double x0 = lp->l.x_ns;
+
+	lp->now += TICK;
+	latwin_advance(&lp->win, lp->now);
+	if (lp->now - lp->bucket_start >= 1000 * MS) {
+		lp->last_bucket_p99 = lathist_quantile(&lp->bucket, 0.99);
+		lathist_reset(&lp->bucket);
+		lp->bucket_start = lp->now;
+	}
+	for (lp->carry += pl->per_tick; lp->carry >= 1.0; lp->carry -= 1.0) {
+		uint64_t v = (uint64_t)sample(lp, pl);
+
+		latwin_add(&lp->win, lp->now, v);
+		lathist_add(&lp->since, v);
+		lathist_add(&lp->bucket, v);
+		in.int_n++;
+		if (v > lp->l.p.target_ns)
+			in.int_viol++;
+		if (v > in.int_max_ns)
+			in.int_max_ns = v;
+	}
+	lp->viol += in.int_viol;
+	in.now_ns = lp->now;
+	in.win_n = latwin_count(&lp->win);
+	in.win_p99_ns = latwin_quantile(&lp->win, 0.99);
+	in.since_n = lp->since.count;
+	in.since_p99_ns = lathist_quantile(&lp->since, 0.99);
+	in.a_top_ns = lp->a_top;
+	in.b_top_ns = lp->b_top;
+	in.ff_ok = lp->ff_ok;
+	if (law_tick(&lp->l, &in))
+		lathist_reset(&lp->since);
+	if (lp->l.x_ns != x0) {
+		int dir = lp->l.x_ns > x0 ? 1 : -1;
+
+		lp->changes++;
+		if (lp->last_dir && dir != lp->last_dir)
+			lp->reversals++;
+		lp->last_dir = dir;
+	}
+}
+
+static void run_for(struct loop *lp, const struct plant *pl, uint64_t ns)
+{
+	for (uint64_t end = lp->now + ns; lp->now < end;)
+		step(lp, pl);
+}
+
+static void reset_counters(struct loop *lp)
+{
+	lp->viol = 0;
+	lp->changes = lp->reversals = lp->last_dir = 0;
+}
+
+static const struct plant fifo = {
+	.solo_ns = 1.0 * MS, .jitter_ns = 0.1 * MS, .gain = 1.0, .busy_gain = 4.0, .per_tick = 1.0
+};
+
+static void starts_suspended(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	assert_int_equal(lp.l.state, LAW_SUSPENDED);
+	assert_true(lp.l.x_ns == 0);
+	latwin_free(&lp.win);
+}
+
+static void converges_without_oscillating(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	/* Throughput given back: most of the slack (T - solo - jitter = 1.9 ms) is used. */
+	assert_true(lp.l.x_ns > 0.5 * 1.9 * MS);
+	reset_counters(&lp);
+	run_for(&lp, &fifo, 30000 * MS);
+	assert_int_equal(lp.viol, 0);
+	assert_int_equal(lp.reversals, 0); /* at most a slow creep up, never back and forth */
+	assert_true(lp.changes <= 5);
+	assert_int_equal(lp.l.state, LAW_HOLDING);
+	assert_true(lp.l.x_ns < 1.9 * MS);
+	latwin_free(&lp.win);
+}
+
+static void tight_target_near_solo(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	/* 1.5x solo: 0.4 ms of slack over the tail of solo. */
+	loop_init(&lp, 1500 * US, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	reset_counters(&lp);
+	run_for(&lp, &fifo, 30000 * MS);
+	assert_true(lp.viol <= 3); /* P99 over 1500 samples allows 15 */
+	assert_true(lp.reversals <= 2);
+	assert_true(lp.l.x_ns > 0);
+	latwin_free(&lp.win);
+}
+
+static void burst_goes_to_floor_within_one_interval(void **state)
+{
+	struct loop lp;
+	struct plant spike = fifo;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	assert_true(lp.l.x_ns > 0);
+	/* The service's load jumps: 3 samples per interval, every one late. */
+	spike.solo_ns = 3.5 * MS;
+	spike.per_tick = 3;
+	step(&lp, &spike);
+	assert_true(lp.l.x_ns == 0);
+	assert_int_equal(lp.l.state, LAW_SUSPENDED);
+	latwin_free(&lp.win);
+}
+
+static void load_spike_recovers_within_two_seconds(void **state)
+{
+	struct loop lp;
+	struct plant spike = fifo;
+	uint64_t t0;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	/* Rate x5 and a second batch job: the same allowance now costs twice as much. */
+	spike.per_tick = 2;
+	spike.gain = 2.0;
+	t0 = lp.now;
+	run_for(&lp, &spike, 3000 * MS);
+	(void)t0;
+	/* Every 1-second bucket from 2 s after the step on holds the target. */
+	for (int s = 0; s < 20; s++) {
+		run_for(&lp, &spike, 1000 * MS);
+		assert_true(lp.last_bucket_p99 <= 3 * MS);
+	}
+	latwin_free(&lp.win);
+}
+
+static void unreachable_without_windup(void **state)
+{
+	struct loop lp;
+	struct plant heavy = fifo;
+
+	(void)state;
+	heavy.solo_ns = 4 * MS; /* the service alone is slower than the target */
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &heavy, 10000 * MS);
+	assert_int_equal(lp.l.state, LAW_UNREACHABLE);
+	assert_true(lp.l.x_ns == 0);
+	assert_int_equal(lp.changes, 0);
+	assert_int_equal(lp.l.increases, 0);
+	/* Raised above what the floor achieves: throughput comes back on the next interval,
+	 * with no accumulated error to unwind. */
+	law_set_target(&lp.l, 8 * MS);
+	step(&lp, &heavy);
+	assert_true(lp.l.x_ns > 0);
+	assert_int_equal(lp.l.state, LAW_RELAXING);
+	latwin_free(&lp.win);
+}
+
+static void unreachable_clears_when_load_falls(void **state)
+{
+	struct loop lp;
+	struct plant heavy = fifo;
+
+	(void)state;
+	heavy.solo_ns = 4 * MS;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &heavy, 3000 * MS);
+	assert_int_equal(lp.l.state, LAW_UNREACHABLE);
+	run_for(&lp, &fifo, 3000 * MS);
+	assert_int_not_equal(lp.l.state, LAW_UNREACHABLE);
+	assert_true(lp.l.x_ns > 0);
+	latwin_free(&lp.win);
+}
+
+static void slack_opens_everything(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	/* A loose target: the law climbs through the idle range, then the busy range. */
+	loop_init(&lp, 50 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 20000 * MS);
+	assert_true(lp.l.x_ns >= 12 * MS);
+	assert_int_equal(lp.l.state, LAW_HOLDING);
+	assert_string_equal(lp.l.why, "open: every lower process at its window maximum");
+	latwin_free(&lp.win);
+}
+
+/* Crafted inputs for the decrease rules. */
+static struct law_input quiet(uint64_t now, uint64_t p99)
+{
+	struct law_input in = { .now_ns = now,
+		                .win_n = 20,
+		                .win_p99_ns = p99,
+		                .int_n = 1,
+		                .int_max_ns = p99,
+		                .since_n = 10,
+		                .since_p99_ns = p99,
+		                .a_top_ns = 4 * MS,
+		                .b_top_ns = 8 * MS,
+		                .ff_ok = false };
+	return in;
+}
+
+static void single_violation_back_to_good_and_ceiling(void **state)
+{
+	struct law l;
+	struct law_params p;
+	struct law_input in;
+	double x1, x2;
+	uint64_t now = 0;
+
+	(void)state;
+	law_params_default(&p, 10 * MS);
+	law_init(&l, &p, 0);
+	in = quiet(now += TICK, 2 * MS);
+	assert_true(law_tick(&l, &in)); /* floor judged: relax */
+	x1 = l.x_ns;
+	assert_true(x1 > 0);
+	in = quiet(now += TICK, 2 * MS);
+	assert_true(law_tick(&l, &in));
+	x2 = l.x_ns;
+	assert_true(x2 > x1);
+	/* One late sample: back to x1, the last allowance verified good. */
+	in = quiet(now += TICK, 2 * MS);
+	in.int_viol = 1;
+	in.int_max_ns = 11 * MS;
+	in.since_n = 3;
+	assert_true(law_tick(&l, &in));
+	assert_true(l.x_ns == x1);
+	assert_int_equal(l.state, LAW_TIGHTENING);
+	/* Relaxing again (P99 below the band, above half the target) stops short of x2, the
+	 * allowance that failed. */
+	for (int i = 0; i < 20; i++) {
+		in = quiet(now += TICK, 6 * MS);
+		law_tick(&l, &in);
+		assert_true(l.x_ns <= 0.9 * x2 + 1);
+	}
+	assert_int_equal(l.state, LAW_HOLDING);
+	/* After probe_ns without violations, the ceiling is forgotten. */
+	in = quiet(now += p.probe_ns, 7 * MS);
+	law_tick(&l, &in);
+	assert_true(l.x_ns > 0.9 * x2 + 1);
+	/* A violation at an allowance verified good: the load changed, multiplicative. */
+	in = quiet(now += TICK, 8500 * US);
+	law_tick(&l, &in); /* in band: verified good */
+	x1 = l.x_ns;
+	in = quiet(now += TICK, 9 * MS);
+	in.int_viol = 1;
+	in.int_max_ns = 11 * MS;
+	law_tick(&l, &in);
+	assert_true(l.x_ns == p.beta * x1);
+}
+
+static void busy_range_dropped_first(void **state)
+{
+	struct law l;
+	struct law_params p;
+	struct law_input in;
+	uint64_t now = 0;
+
+	(void)state;
+	law_params_default(&p, 100 * MS);
+	law_init(&l, &p, 0);
+	/* Up to the top in one step (large slack), then verified good there. */
+	for (int i = 0; i < 3; i++) {
+		in = quiet(now += TICK, 2 * MS);
+		law_tick(&l, &in);
+	}
+	assert_true(l.x_ns > 4 * MS * 1.5); /* well into the busy range */
+	in = quiet(now += TICK, 2 * MS);
+	in.int_viol = 1;
+	in.int_max_ns = 101 * MS;
+	law_tick(&l, &in);
+	assert_true(l.x_ns <= 4 * MS); /* no busy window left */
+	assert_true(l.x_ns > 0);
+}
+
+static void idle_holds_state(void **state)
+{
+	struct law l;
+	struct law_params p;
+	struct law_input in;
+	double x;
+
+	(void)state;
+	law_params_default(&p, 10 * MS);
+	law_init(&l, &p, 0);
+	in = quiet(TICK, 2 * MS);
+	law_tick(&l, &in);
+	x = l.x_ns;
+	memset(&in, 0, sizeof(in));
+	in.now_ns = 2 * TICK;
+	in.a_top_ns = 4 * MS;
+	in.b_top_ns = 8 * MS;
+	assert_false(law_tick(&l, &in));
+	assert_int_equal(l.state, LAW_IDLE);
+	assert_true(l.x_ns == x);
+	assert_string_equal(law_state_name(LAW_UNREACHABLE), "unreachable");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(starts_suspended),
+		cmocka_unit_test(converges_without_oscillating),
+		cmocka_unit_test(tight_target_near_solo),
+		cmocka_unit_test(burst_goes_to_floor_within_one_interval),
+		cmocka_unit_test(load_spike_recovers_within_two_seconds),
+		cmocka_unit_test(unreachable_without_windup),
+		cmocka_unit_test(unreachable_clears_when_load_falls),
+		cmocka_unit_test(slack_opens_everything),
+		cmocka_unit_test(single_violation_back_to_good_and_ceiling),
+		cmocka_unit_test(busy_range_dropped_first),
+		cmocka_unit_test(idle_holds_state),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
