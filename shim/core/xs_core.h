@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vendor-neutral core of libxsched.so: registration, the launch-window gate, in-flight
+ * accounting from completion markers, burst latency. A backend (shim/cuda, shim/hip) maps its
+ * API onto the calls below and supplies marker operations; no GPU API appears in the core.
+ *
+ * Accounting, per device: `reserved` counts commands admitted by the gate, `completed` those
+ * known complete (or whose real call failed); in flight = reserved - completed. Per stream,
+ * `submitted` counts commands the real call accepted and `done` those known complete. A
+ * marker recorded on a stream after its first N commands completes after them, so
+ * credit(stream, N) moves `done` (monotonically) to N. A synchronising call credits what it
+ * drained up to a snapshot taken before it started. Accounting errs only towards more in
+ * flight, never fewer, so the window is never exceeded.
+ *
+ * Threads: every call may come from any application thread. The launch path when the
+ * window is open takes no lock, makes no system call and allocates nothing.
+ */
+#ifndef XS_CORE_H
+#define XS_CORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define XS_MAX_DEVS       16  /* device ordinals 0..15 per process */
+#define XS_MAX_STREAMS    512 /* a power of two */
+#define XS_MAX_EVENTS     1024
+#define XS_MARKERS        128 /* outstanding markers per device */
+#define XS_SPARSE_MARKERS 64  /* marker spacing when the window is unlimited */
+
+/* A backend's marker: an opaque handle and the pool it came from. */
+struct xs_mark {
+	uintptr_t handle;
+	void *pool;
+};
+
+struct xs_dev;
+
+struct xs_stream {
+	_Atomic uint32_t state; /* XS_STREAM_EMPTY / _LIVE / _DEAD / _WRITING */
+	_Atomic uint32_t gen;   /* bumped around a rewrite, for lock-free readers */
+	/* Key: the backend's handle; for handles that stand for "the current context's default
+	 * stream" also the context, and for a per-thread default stream the thread. */
+	uintptr_t handle;
+	uintptr_t ctx;
+	uint64_t tid;
+	/* Resolved by the backend when the stream was first seen. */
+	uintptr_t owner_ctx;
+	bool per_thread; /* markers may be recorded only by thread `tid` */
+	bool implicit;   /* a default-stream handle: needs owner_ctx current to record */
+	struct xs_dev *dev;
+	/* Counters are monotonic for the life of the table slot, across reuse. */
+	_Atomic uint64_t submitted;
+	_Atomic uint64_t done;
+	_Atomic uint64_t marked;  /* `submitted` covered by the newest marker */
+	_Atomic uint32_t markers; /* outstanding markers naming this stream */
+};
+
+enum {
+	XS_STREAM_EMPTY = 0,
+	XS_STREAM_LIVE = 1,
+	XS_STREAM_DEAD = 2,
+	XS_STREAM_WRITING = 3,
+};
+
+/* Marker operations, supplied by the backend. Errors count as completion: the shim must
+ * never wait on something that cannot complete. */
+struct xs_backend {
+	const char *name;
+	/* Record a marker on s after everything submitted to it so far. 0 or -1. */
+	int (*marker_record)(struct xs_stream *s, struct xs_mark *m);
+	/* 1 when complete (or failed), 0 when not yet. */
+	int (*marker_query)(const struct xs_mark *m);
+	/* Block until complete (or failed). */
+	void (*marker_wait)(const struct xs_mark *m);
+	/* The marker is finished with. */
+	void (*marker_release)(const struct xs_mark *m);
+	/* Whether the calling thread may record on s now (context current, own thread). */
+	bool (*can_record)(const struct xs_stream *s);
+	/* Settle the backend for this process image (resolve its symbols); 0 or -1 with a
+	 * one-line reason in why[]. Called once, inside xs_enabled(). */
+	int (*init)(char *why, unsigned long why_len);
+	/* In a fork child: forget per-process driver state without touching the driver. */
+	void (*fork_child)(void);
+};
+
+/* The backend linked into this library (set by the backend's constructor). */
+void xs_set_backend(const struct xs_backend *b);
+
+/* Registers this process on first use. False: pass every call through (no shared memory,
+ * bad configuration, a missing driver symbol...; said once on stderr). */
+bool xs_enabled(void);
+
+/* ---- Devices and streams ---- */
+
+/* The device with this ordinal, bound to the physical GPU `uuid` on first use; NULL when
+ * out of range or the shared GPU table is full (then its work passes through). */
+struct xs_dev *xs_dev_get(int ordinal, const uint8_t uuid[16]);
+
+/* Lock-free lookup of a live stream; NULL when unknown. */
+struct xs_stream *xs_stream_find(uintptr_t handle, uintptr_t ctx, uint64_t tid);
+/* Add a stream (or return the live one with this key). NULL when the table is full. */
+struct xs_stream *xs_stream_add(uintptr_t handle, uintptr_t ctx, uint64_t tid, uintptr_t owner_ctx,
+                                bool per_thread, bool implicit, struct xs_dev *dev);
+/* The stream is being destroyed: cover its unmarked commands with a marker, forget it. */
+void xs_stream_destroy(struct xs_stream *s);
+/* Every stream of a context that died (its markers too): credit all, forget them. */
+void xs_ctx_gone(uintptr_t ctx);
+/* The contexts of the streams known on device `ordinal` (up to max); returns how many. */
+unsigned int xs_dev_ctxs(int ordinal, uintptr_t *out, unsigned int max);
+
+/* ---- Launching ---- */
+
+struct xs_ticket {
+	struct xs_stream *s;
+	bool tracked;
+	uint32_t window;
+};
+
+/*
+ * Before the real call that puts one command on stream s (NULL: untracked): waits until
+ * the window admits it, opens a burst if none is open (timed from this call).
+ */
+void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t);
+/* After the real call: ok = the driver accepted the command. */
+void xs_launch_end(struct xs_ticket *t, bool ok);
+/* After a real call that accepted the command and also waited for it (a synchronous
+ * device-to-host copy): it is complete, credit it without a marker. */
+void xs_launch_end_completed(struct xs_ticket *t, bool ok);
+
+/* ---- Synchronising ---- */
+
+/* Before a blocking sync on device d: cover unmarked commands of d's streams, except the
+ * stream `drained` that the sync itself drains (may be NULL), with markers, so that the end
+ * of the burst can be seen when it returns. */
+void xs_sync_begin(struct xs_dev *d, struct xs_stream *drained);
+/* After a sync on d returned: reap markers, close the burst if nothing is left, count it. */
+void xs_sync_end(struct xs_dev *d);
+/* Every used device: xs_sync_end (after a sync whose device is unknown). */
+void xs_sync_end_all(void);
+
+static inline uint64_t xs_stream_snapshot(struct xs_stream *s)
+{
+	return atomic_load(&s->submitted);
+}
+/* Commands 1..upto of s are complete. */
+void xs_stream_credit(struct xs_stream *s, uint64_t upto);
+
+/* Snapshot/credit every stream of a context (context-wide sync). */
+struct xs_ctx_snap {
+	unsigned int n;
+	struct {
+		struct xs_stream *s;
+		uint64_t seq;
+	} e[64];
+	struct xs_dev *dev;
+};
+void xs_ctx_snapshot(uintptr_t ctx, struct xs_ctx_snap *snap);
+void xs_ctx_credit(const struct xs_ctx_snap *snap);
+
+/* ---- Events the application records (to credit what an event sync/query drained) ---- */
+
+void xs_event_note(uintptr_t ev, struct xs_stream *s, uint64_t seq);
+void xs_event_forget(uintptr_t ev);
+bool xs_event_lookup(uintptr_t ev, struct xs_stream **s, uint64_t *seq);
+
+/* ---- Stream capture ---- */
+
+/* Captures under way in this process: while any is, the shim records no marker, waits on
+ * nothing and gates nothing (it only counts), so that it never touches a capture. */
+extern _Atomic int xs_captures;
+static inline bool xs_capturing(void)
+{
+	return atomic_load_explicit(&xs_captures, memory_order_acquire) != 0;
+}
+/* A capture on `key` is starting (before the real call); undo with ok = false. */
+void xs_capture_begin(uintptr_t key);
+void xs_capture_undo(uintptr_t key);
+/* The capture on `key` is over. */
+void xs_capture_end(uintptr_t key);
+
+/* CLOCK_MONOTONIC in ns (vDSO). */
+uint64_t xs_now_ns(void);
+
+#endif

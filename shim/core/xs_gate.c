@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gate, the markers that tell it what completed, and burst latency.
+ *
+ * Window: W = (a process of higher priority is busy on this GPU) ? W_busy : W_idle, from
+ * the controller's grant while its heartbeat is fresh, else from XSCHED_WINDOW. A launch is
+ * admitted while reserved - completed < W (a CAS on `reserved`, so concurrent threads never
+ * overshoot). When the window is full the launching thread first reaps completed markers,
+ * then blocks on the oldest outstanding one (the backend's marker_wait, not a sleep). W = 0
+ * suspends: the thread sleeps on the GPU's shared futex word, waking when someone kicks it
+ * and at least every SUSPEND_RECHECK_NS to notice a dead controller (fail-open).
+ *
+ * Markers: with a finite window a marker follows every max(1, W/4) commands (every command
+ * for W < 8), so a blocked thread always has something close to wait on; with no limit one
+ * follows every XS_SPARSE_MARKERS commands, only to keep the in-flight count current, and
+ * only if the device lock is free (the open-window path never waits for a lock).
+ *
+ * Burst: opens at the first command admitted while the process had nothing in flight on
+ * the GPU (timed from when that call came in), closes when a synchronising call returns
+ * and nothing is left in flight. While open the process counts itself busy on the GPU at
+ * its priority; the latency goes to its ring.
+ */
+#include <string.h>
+
+#include "xs_internal.h"
+#include "xs_log.h"
+
+#define SUSPEND_RECHECK_NS 200000000ull  /* <= 250 ms, so a stale controller is seen */
+#define RECLAIM_EVERY_NS   1000000000ull /* while suspended: drop dead processes' busy */
+#define NOTHING_WAIT_NS    10000000ull   /* nothing to wait on: a kick comes, or recheck */
+#define NOTHING_WAIT_MAX   100           /* ... then admit rather than risk a deadlock */
+
+void xs_dev_reset(struct xs_dev *d)
+{
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+static inline uint64_t inflight(struct xs_dev *d)
+{
+	/* completed first: reserved read later is at least as new, so no underflow. */
+	uint64_t c = atomic_load(&d->completed);
+	uint64_t r = atomic_load(&d->reserved);
+	return r - c;
+}
+
+static void kick_local(struct xs_dev *d)
+{
+	atomic_fetch_add(&d->kick, 1);
+	if (atomic_load(&d->kick_waiters))
+		xs_futex_wake(&d->kick, false);
+}
+
+uint32_t xs_window_now(struct xs_dev *d, int *prio)
+{
+	uint32_t w_busy = xs.cfg.window, w_idle = xs.cfg.window;
+	int p = xs.cfg.prio;
+	struct xsched_shm *shm = xs.shm;
+	if (atomic_load_explicit(&shm->hdr.controller_pid, memory_order_relaxed) != 0 &&
+	    xsched_controller_fresh(shm, xs_coarse_now_ns())) {
+		int gp = atomic_load_explicit(&xs.slot->granted_prio, memory_order_relaxed);
+		if (gp >= 0 && gp < XSCHED_MAX_PRIO)
+			p = gp;
+		uint64_t g = atomic_load_explicit(&d->pg->grant, memory_order_acquire);
+		if (xsched_grant_set(g)) {
+			w_busy = xsched_grant_busy(g);
+			w_idle = xsched_grant_idle(g);
+		}
+	}
+	*prio = p;
+	if (w_busy == w_idle)
+		return w_idle;
+	return xsched_gpu_busy_above(d->sg, p) ? w_busy : w_idle;
+}
+
+void xs_stream_credit(struct xs_stream *s, uint64_t upto)
+{
+	uint64_t sub = atomic_load(&s->submitted);
+	if (upto > sub)
+		upto = sub;
+	uint64_t done = atomic_load(&s->done);
+	while (done < upto) {
+		if (atomic_compare_exchange_weak(&s->done, &done, upto)) {
+			struct xs_dev *d = s->dev;
+			atomic_fetch_add(&d->completed, upto - done);
+			atomic_fetch_add_explicit(&d->pg->completions, upto - done,
+			                          memory_order_relaxed);
+			kick_local(d);
+			return;
+		}
+	}
+}
+
+/* ---- Markers (device lock held) ---- */
+
+static void marker_free(struct xs_dev *d, struct xs_marker *mk)
+{
+	xs.be->marker_release(&mk->m);
+	atomic_fetch_sub(&mk->s->markers, 1);
+	mk->used = false;
+	d->nmarkers--;
+}
+
+static void marker_done(struct xs_marker *mk)
+{
+	if (mk->done)
+		return;
+	mk->done = true;
+	xs_stream_credit(mk->s, mk->seq_end);
+}
+
+static void reap_locked(struct xs_dev *d)
+{
+	for (unsigned int i = 0, seen = 0; i < XS_MARKERS && seen < d->nmarkers; i++) {
+		struct xs_marker *mk = &d->mk[i];
+		if (!mk->used)
+			continue;
+		seen++;
+		if (!mk->done && xs.be->marker_query(&mk->m))
+			marker_done(mk);
+		if (mk->done && mk->waiters == 0) {
+			marker_free(d, mk);
+			seen--;
+		}
+	}
+	atomic_store_explicit(&d->pg->inflight, inflight(d), memory_order_relaxed);
+}
+
+void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s)
+{
+	uint64_t seq = atomic_load(&s->submitted);
+	if (seq <= atomic_load(&s->marked))
+		return;
+	if (d->nmarkers == XS_MARKERS)
+		reap_locked(d);
+	if (d->nmarkers == XS_MARKERS)
+		return; /* the commands stay unmarked; a later marker covers them */
+	struct xs_marker *mk = NULL;
+	for (unsigned int i = 0; i < XS_MARKERS; i++)
+		if (!d->mk[i].used) {
+			mk = &d->mk[i];
+			break;
+		}
+	/* `seq` was read before the record: every command it counts precedes the marker. */
+	if (xs.be->marker_record(s, &mk->m)) {
+		/* No marker possible (a dead context): counting them done beats counting them in
+		 * flight forever. */
+		atomic_store(&s->marked, seq);
+		xs_stream_credit(s, seq);
+		return;
+	}
+	mk->s = s;
+	mk->seq_end = seq;
+	mk->order = d->order++;
+	mk->waiters = 0;
+	mk->done = false;
+	mk->used = true;
+	d->nmarkers++;
+	atomic_fetch_add(&s->markers, 1);
+	atomic_store(&s->marked, seq);
+	kick_local(d);
+}
+
+void xs_forget_ctx_markers(struct xs_dev *d, uintptr_t ctx)
+{
+	for (unsigned int i = 0; i < XS_MARKERS; i++) {
+		struct xs_marker *mk = &d->mk[i];
+		if (!mk->used || mk->s->owner_ctx != ctx)
+			continue;
+		marker_done(mk);
+		if (mk->waiters == 0)
+			marker_free(d, mk);
+	}
+}
+
+static struct xs_marker *oldest_locked(struct xs_dev *d)
+{
+	struct xs_marker *best = NULL;
+	for (unsigned int i = 0; i < XS_MARKERS; i++) {
+		struct xs_marker *mk = &d->mk[i];
+		if (mk->used && !mk->done && (!best || mk->order < best->order))
+			best = mk;
+	}
+	return best;
+}
+
+/* Cover unmarked commands on d's streams (except `skip`) that this thread may mark. */
+static void flush_locked(struct xs_dev *d, struct xs_stream *skip)
+{
+	for (int i = 0; i < XS_MAX_STREAMS; i++) {
+		struct xs_stream *s = &xs.streams[i];
+		if (s == skip || atomic_load(&s->state) != XS_STREAM_LIVE || s->dev != d)
+			continue;
+		if (atomic_load(&s->submitted) > atomic_load(&s->marked) && xs.be->can_record(s))
+			xs_record_marker_locked(d, s);
+	}
+}
+
+/* ---- The gate ---- */
+
+static bool try_reserve(struct xs_dev *d, uint32_t w)
+{
+	uint64_t c = atomic_load(&d->completed);
+	uint64_t r = atomic_load(&d->reserved);
+	for (;;) {
+		if (r - c >= w)
+			return false;
+		if (atomic_compare_exchange_weak(&d->reserved, &r, r + 1))
+			return true;
+	}
+}
+
+/* W = 0: sleep on the GPU's epoch until a kick or the recheck period. */
+static void suspend_wait(struct xs_dev *d)
+{
+	int prio;
+	uint32_t e = atomic_load(&d->sg->epoch);
+	if (xs_window_now(d, &prio) != 0)
+		return;
+	atomic_fetch_add(&d->sg->waiters, 1);
+	xs_futex_wait(&d->sg->epoch, e, SUSPEND_RECHECK_NS, true);
+	atomic_fetch_sub(&d->sg->waiters, 1);
+	/* A process that died mid-burst would keep us at W_busy for good. */
+	uint64_t now = xs_now_ns(), last = atomic_load(&xs.last_reclaim_ns);
+	if (now - last > RECLAIM_EVERY_NS &&
+	    atomic_compare_exchange_strong(&xs.last_reclaim_ns, &last, now)) {
+		for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+			struct xsched_proc *p = xsched_proc_at(xs.shm, i);
+			if (p && p != xs.slot && !xsched_proc_alive(p->pid, p->start_time))
+				xsched_proc_drop_busy(xs.shm, p);
+		}
+	}
+}
+
+/* W > 0 and full: wait for the oldest command in flight to complete. Returns false when
+ * there was nothing to wait on for too long (then the caller admits). */
+static bool wait_slot(struct xs_dev *d, uint32_t w, unsigned int *nothing)
+{
+	pthread_mutex_lock(&d->lock);
+	reap_locked(d);
+	if (inflight(d) < w) {
+		pthread_mutex_unlock(&d->lock);
+		return true;
+	}
+	struct xs_marker *mk = oldest_locked(d);
+	if (!mk) {
+		flush_locked(d, NULL);
+		mk = oldest_locked(d);
+	}
+	if (!mk) {
+		/* In flight but unmarked: launches other threads are completing right now, or
+		 * another thread's per-thread stream. Their marker will kick us. */
+		uint32_t k = atomic_load(&d->kick);
+		pthread_mutex_unlock(&d->lock);
+		if (++*nothing > NOTHING_WAIT_MAX)
+			return false;
+		atomic_fetch_add(&d->kick_waiters, 1);
+		xs_futex_wait(&d->kick, k, NOTHING_WAIT_NS, false);
+		atomic_fetch_sub(&d->kick_waiters, 1);
+		return true;
+	}
+	mk->waiters++;
+	pthread_mutex_unlock(&d->lock);
+	xs.be->marker_wait(&mk->m);
+	pthread_mutex_lock(&d->lock);
+	mk->waiters--;
+	marker_done(mk);
+	reap_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	return true;
+}
+
+static uint32_t gate_block(struct xs_dev *d, int *prio)
+{
+	unsigned int nothing = 0;
+	for (;;) {
+		uint32_t w = xs_window_now(d, prio);
+		if (w >= XSCHED_WINDOW_UNLIMITED) {
+			atomic_fetch_add(&d->reserved, 1);
+			return w;
+		}
+		if (w > 0 && try_reserve(d, w))
+			return w;
+		if (xs_capturing()) { /* never wait while a capture is open */
+			atomic_fetch_add(&d->reserved, 1);
+			return w;
+		}
+		if (w == 0) {
+			suspend_wait(d);
+		} else if (!wait_slot(d, w, &nothing)) {
+			atomic_fetch_add(&d->reserved, 1);
+			return w;
+		}
+	}
+}
+
+/* ---- Bursts ---- */
+
+static void burst_open(struct xs_dev *d, int prio, uint64_t t0)
+{
+	uint32_t closed = 0;
+	if (!atomic_compare_exchange_strong(&d->burst_open, &closed, 1))
+		return;
+	atomic_store(&d->burst_start_ns, t0);
+	atomic_store(&d->burst_reserved0, atomic_load(&d->reserved) - 1);
+	xsched_proc_busy_enter(xs.shm, xs.slot, d->gpu, prio);
+}
+
+void xs_burst_try_close(struct xs_dev *d)
+{
+	if (!atomic_load(&d->burst_open))
+		return;
+	uint64_t c = atomic_load(&d->completed);
+	uint64_t r = atomic_load(&d->reserved);
+	if (r != c)
+		return;
+	uint32_t open = 1;
+	if (!atomic_compare_exchange_strong(&d->burst_open, &open, 0))
+		return;
+	uint64_t now = xs_now_ns();
+	uint64_t start = atomic_load(&d->burst_start_ns);
+	xsched_proc_busy_leave(xs.shm, xs.slot, d->gpu);
+	struct xsched_lat lat = {
+		.end_ns = now,
+		.latency_ns = now > start ? now - start : 0,
+		.gpu = (uint32_t)d->gpu,
+		.commands = (uint32_t)(r - atomic_load(&d->burst_reserved0)),
+	};
+	pthread_mutex_lock(&xs.ring_lock);
+	xsched_ring_push(&xs.slot->ring, &lat);
+	pthread_mutex_unlock(&xs.ring_lock);
+	atomic_fetch_add_explicit(&d->pg->bursts, 1, memory_order_relaxed);
+	/* A launch that checked burst_open just before we closed it did not open one. */
+	if (atomic_load(&d->reserved) != r) {
+		int prio;
+		xs_window_now(d, &prio);
+		burst_open(d, prio, now);
+	}
+}
+
+/* ---- Launch path ---- */
+
+void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t)
+{
+	t->s = s;
+	t->tracked = false;
+	if (!s || xs_capturing())
+		return;
+	struct xs_dev *d = s->dev;
+	bool opening = !atomic_load_explicit(&d->burst_open, memory_order_relaxed);
+	uint64_t t0 = opening ? xs_now_ns() : 0;
+	int prio;
+	uint32_t w = xs_window_now(d, &prio);
+	if (w >= XSCHED_WINDOW_UNLIMITED) {
+		atomic_fetch_add(&d->reserved, 1);
+	} else if (w == 0 || !try_reserve(d, w)) {
+		uint64_t b0 = t0 ? t0 : xs_now_ns();
+		w = gate_block(d, &prio);
+		atomic_fetch_add_explicit(&d->pg->blocked_ns, xs_now_ns() - b0,
+		                          memory_order_relaxed);
+	}
+	t->window = w;
+	t->tracked = true;
+	if (!atomic_load(&d->burst_open))
+		burst_open(d, prio, t0 ? t0 : xs_now_ns());
+	if (atomic_load_explicit(&d->pg->window, memory_order_relaxed) != w)
+		atomic_store_explicit(&d->pg->window, w, memory_order_relaxed);
+}
+
+static uint32_t marker_spacing(uint32_t w)
+{
+	if (w >= XSCHED_WINDOW_UNLIMITED)
+		return XS_SPARSE_MARKERS;
+	uint32_t k = w / 4;
+	return k < 1 ? 1 : k > XS_SPARSE_MARKERS ? XS_SPARSE_MARKERS : k;
+}
+
+void xs_launch_end(struct xs_ticket *t, bool ok)
+{
+	if (!t->tracked)
+		return;
+	struct xs_stream *s = t->s;
+	struct xs_dev *d = s->dev;
+	if (!ok) {
+		atomic_fetch_add(&d->completed, 1); /* the driver refused it: never in flight */
+		kick_local(d);
+		return;
+	}
+	uint64_t n = atomic_fetch_add(&s->submitted, 1) + 1;
+	atomic_fetch_add_explicit(&d->pg->launches, 1, memory_order_relaxed);
+	if (n - atomic_load(&s->marked) < marker_spacing(t->window) || xs_capturing())
+		return;
+	if (t->window < XSCHED_WINDOW_UNLIMITED) {
+		pthread_mutex_lock(&d->lock);
+	} else if (pthread_mutex_trylock(&d->lock)) {
+		return;
+	}
+	reap_locked(d);
+	xs_record_marker_locked(d, s);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void xs_launch_end_completed(struct xs_ticket *t, bool ok)
+{
+	if (!t->tracked)
+		return;
+	struct xs_dev *d = t->s->dev;
+	atomic_fetch_add(&d->completed, 1);
+	if (ok) {
+		atomic_fetch_add_explicit(&d->pg->launches, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->pg->completions, 1, memory_order_relaxed);
+	}
+	kick_local(d);
+}
+
+/* ---- Sync path ---- */
+
+void xs_sync_begin(struct xs_dev *d, struct xs_stream *drained)
+{
+	if (!d || xs_capturing())
+		return;
+	pthread_mutex_lock(&d->lock);
+	flush_locked(d, drained);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void xs_sync_end(struct xs_dev *d)
+{
+	if (!d)
+		return;
+	atomic_fetch_add_explicit(&d->pg->syncs, 1, memory_order_relaxed);
+	if (!xs_capturing()) {
+		pthread_mutex_lock(&d->lock);
+		reap_locked(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	xs_burst_try_close(d);
+}
+
+void xs_sync_end_all(void)
+{
+	for (int i = 0; i < XS_MAX_DEVS; i++)
+		if (atomic_load(&xs.devs[i].ready) == 1 && atomic_load(&xs.devs[i].burst_open))
+			xs_sync_end(&xs.devs[i]);
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Registration: once per process image, on the first intercepted call. Reads the settings,
+ * lets the backend resolve its symbols, attaches to the shared segment and claims a slot;
+ * any failure leaves the process passing every call through, said once on stderr.
+ * A fork child starts unregistered and registers under its own pid when it first uses the
+ * GPU; an exec()ed image takes over the slot of the image before it (same pid).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xs_internal.h"
+#include "xs_log.h"
+
+struct xs_state xs;
+_Atomic int xs_captures;
+
+static _Thread_local bool in_init;
+static const struct xs_backend *backend;
+
+void xs_set_backend(const struct xs_backend *b)
+{
+	backend = b;
+}
+
+uint64_t xs_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xs_coarse_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void xs_futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns, bool shared)
+{
+	struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ull),
+		               .tv_nsec = (long)(timeout_ns % 1000000000ull) };
+	syscall(SYS_futex, (uint32_t *)word, shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, val, &ts,
+	        NULL, 0);
+}
+
+void xs_futex_wake(_Atomic uint32_t *word, bool shared)
+{
+	syscall(SYS_futex, (uint32_t *)word, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT_MAX,
+	        NULL, NULL, 0);
+}
+
+static void init_locks(void)
+{
+	pthread_mutex_init(&xs.dev_lock, NULL);
+	pthread_mutex_init(&xs.table_lock, NULL);
+	pthread_mutex_init(&xs.ring_lock, NULL);
+	pthread_mutex_init(&xs.capture_lock, NULL);
+	pthread_mutex_init(&xs.event_lock, NULL);
+	for (int i = 0; i < XS_MAX_DEVS; i++)
+		xs_dev_reset(&xs.devs[i]);
+}
+
+static int passthrough(const char *why)
+{
+	static int warned;
+	xs_warn_once(&warned, "pid %d: %s; passing all calls through", (int)getpid(), why);
+	atomic_store_explicit(&xs.state, XS_PASSTHROUGH, memory_order_release);
+	return XS_PASSTHROUGH;
+}
+
+static void start_line(void)
+{
+	char p[16], w[16];
+	int ctl = atomic_load(&xs.shm->hdr.controller_pid);
+	xs_prio_name(xs.cfg.prio, p, sizeof(p));
+	xs_window_name(xs.cfg.window, w, sizeof(w));
+	if (ctl > 0 && xsched_controller_fresh(xs.shm, xs_now_ns()))
+		xs_log(XS_LOG_INFO,
+		       "pid %d priority %s window %s (default; controller pid %d sets it)",
+		       (int)xs.pid, p, w, ctl);
+	else
+		xs_log(XS_LOG_INFO, "pid %d priority %s window %s (static, no controller)",
+		       (int)xs.pid, p, w);
+}
+
+static int do_init(void)
+{
+	char why[256];
+	struct xs_config cfg;
+	if (xs_config_from_env(&cfg, why, sizeof(why)))
+		return passthrough(why);
+	xs.cfg = cfg;
+	xs_log_level = cfg.log;
+	xs.pid = getpid();
+	xs.be = backend;
+	if (!xs.be)
+		return passthrough("no GPU backend in this build");
+	if (xs.be->init(why, sizeof(why)))
+		return passthrough(why);
+	if (!xs.shm) {
+		int rc = xsched_shm_open(cfg.shm_name, true, &xs.map);
+		if (rc) {
+			snprintf(why, sizeof(why), "shared memory /dev/shm/%s: %s", cfg.shm_name,
+			         xsched_shm_strerror(rc));
+			return passthrough(why);
+		}
+		xs.shm = xs.map.shm;
+	}
+	char comm[16] = { 0 };
+	prctl(PR_GET_NAME, comm, 0, 0, 0);
+	xs.slot = xsched_proc_claim(xs.shm, xs.pid, xsched_proc_start_time(xs.pid), comm, cfg.prio,
+	                            cfg.window);
+	if (!xs.slot) {
+		snprintf(why, sizeof(why), "shared memory /dev/shm/%s: process table full (%d)",
+		         cfg.shm_name, XSCHED_MAX_PROCS);
+		return passthrough(why);
+	}
+	/* Busy counts left by processes that died mid-burst would hold our gate closed. */
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		struct xsched_proc *p = xsched_proc_at(xs.shm, i);
+		if (p && p != xs.slot && !xsched_proc_alive(p->pid, p->start_time))
+			xsched_proc_drop_busy(xs.shm, p);
+	}
+	start_line();
+	atomic_store_explicit(&xs.state, XS_ACTIVE, memory_order_release);
+	return XS_ACTIVE;
+}
+
+bool xs_enabled(void)
+{
+	int s = atomic_load_explicit(&xs.state, memory_order_acquire);
+	if (__builtin_expect(s == XS_ACTIVE, 1))
+		return true;
+	if (s == XS_PASSTHROUGH || in_init)
+		return false;
+	int expect = XS_UNINIT;
+	if (atomic_compare_exchange_strong(&xs.state, &expect, XS_INITING)) {
+		in_init = true;
+		s = do_init();
+		in_init = false;
+		return s == XS_ACTIVE;
+	}
+	while ((s = atomic_load_explicit(&xs.state, memory_order_acquire)) == XS_INITING)
+		sched_yield();
+	return s == XS_ACTIVE;
+}
+
+/* A fork child has one thread and the parent's memory: nothing of the parent's GPU state is
+ * valid for it (CUDA contexts do not survive fork). Start again from scratch, without
+ * touching the driver or the parent's slot; the shared mapping is kept. */
+static void fork_child(void)
+{
+	struct xsched_shm *shm = xs.shm;
+	struct xsched_shm_map map = xs.map;
+	memset(&xs, 0, sizeof(xs));
+	xs.shm = shm;
+	xs.map = map;
+	atomic_store(&xs_captures, 0);
+	init_locks();
+	if (backend && backend->fork_child)
+		backend->fork_child();
+}
+
+__attribute__((constructor)) static void xs_constructor(void)
+{
+	init_locks();
+	pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* At exit, stop counting as busy: lower-priority processes must not wait for us. The slot
+ * itself stays (its counters and latencies readable) until reclaimed once the pid is gone. */
+__attribute__((destructor)) static void xs_destructor(void)
+{
+	if (atomic_load(&xs.state) == XS_ACTIVE && xs.slot && xs.pid == getpid())
+		xsched_proc_drop_busy(xs.shm, xs.slot);
+}

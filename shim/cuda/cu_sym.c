@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the application gets CUDA entry points from, and how we hand it our hooks:
+ *
+ *  - Exported symbols: libxsched.so exports each intercepted name (cuLaunchKernel,
+ *    cuMemcpyDtoHAsync_v2, cuLaunchKernel_ptsz...), so code linked against libcuda, or
+ *    looking names up globally, calls our hook first.
+ *  - dlsym(handle, "cu..."): the CUDA runtime and PyTorch dlopen libcuda.so.1 themselves
+ *    and dlsym on that handle, which never sees a preloaded library. We interpose dlsym;
+ *    for a name we intercept, found in the driver, we return our hook instead.
+ *  - cuGetProcAddress[_v2]: how the runtime resolves everything else. Our wrappers call the
+ *    driver's, and when the pointer it returns is exactly the driver's exported function of
+ *    a variant we intercept (checked by address, so version and stream flavour are the
+ *    driver's own choice), substitute our hook for that variant.
+ *
+ * The real dlsym comes from dlvsym(RTLD_NEXT, "dlsym", <glibc version>). Every lookup we
+ * do not change is a tail call into it, so RTLD_NEXT keeps its meaning for the caller.
+ */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "cu_shim.h"
+#include "xs_log.h"
+
+typedef void *(*dlsym_fn)(void *, const char *);
+
+static _Atomic(dlsym_fn) real_dlsym_fn;
+static _Atomic(void *) libcuda;
+
+static dlsym_fn real_dlsym(void)
+{
+	dlsym_fn f = atomic_load_explicit(&real_dlsym_fn, memory_order_acquire);
+	if (__builtin_expect(f != NULL, 1))
+		return f;
+	/* glibc >= 2.34 (libc), then the base versions of x86-64, aarch64 and i386. */
+	static const char *const versions[] = { "GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17",
+		                                "GLIBC_2.0" };
+	for (unsigned int i = 0; i < sizeof(versions) / sizeof(versions[0]) && !f; i++)
+		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", versions[i]);
+	atomic_store_explicit(&real_dlsym_fn, f, memory_order_release);
+	return f;
+}
+
+/* The driver library: the one our cuGetProcAddress came from, else libcuda.so.1 if loaded. */
+static void *driver_handle(void)
+{
+	void *h = atomic_load_explicit(&libcuda, memory_order_acquire);
+	if (h)
+		return h;
+	h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (h) {
+		void *expect = NULL;
+		if (!atomic_compare_exchange_strong(&libcuda, &expect, h)) {
+			dlclose(h);
+			h = expect;
+		}
+	}
+	return h;
+}
+
+/* Remember the library that serves `fn` (a driver function we were handed). */
+static void note_driver(void *fn)
+{
+	Dl_info info;
+	if (atomic_load(&libcuda) || !dladdr(fn, &info) || !info.dli_fname)
+		return;
+	void *h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+	void *expect = NULL;
+	if (h && !atomic_compare_exchange_strong(&libcuda, &expect, h))
+		dlclose(h);
+}
+
+static bool is_hook(void *fn)
+{
+	for (unsigned int i = 0; i < cu_nhooks; i++)
+		if (cu_hooks[i].hook == fn)
+			return true;
+	return false;
+}
+
+void *cu_driver_sym(const char *name)
+{
+	dlsym_fn ds = real_dlsym();
+	if (!ds)
+		return NULL;
+	void *h = driver_handle();
+	void *fn = h ? ds(h, name) : NULL;
+	if (!fn)
+		fn = ds(RTLD_NEXT, name);
+	return fn && !is_hook(fn) ? fn : NULL;
+}
+
+void *cu_real(unsigned int idx)
+{
+	struct cu_hook *e = &cu_hooks[idx];
+	void *fn = atomic_load_explicit(&e->real, memory_order_acquire);
+	if (__builtin_expect(fn != NULL, 1))
+		return fn;
+	fn = cu_driver_sym(e->name);
+	if (fn) {
+		void *expect = NULL;
+		if (!atomic_compare_exchange_strong(&e->real, &expect, fn))
+			fn = expect;
+	}
+	return fn;
+}
+
+void *cu_substitute(const char *api, void *fn)
+{
+	if (!api || !fn || api[0] != 'c' || api[1] != 'u')
+		return fn;
+	note_driver(fn);
+	for (unsigned int i = 0; i < cu_nhooks; i++)
+		if (!strcmp(cu_hooks[i].api, api) && cu_real(i) == fn)
+			return cu_hooks[i].hook;
+	if (xs_log_level >= XS_LOG_DEBUG)
+		for (unsigned int i = 0; i < cu_nhooks; i++)
+			if (!strcmp(cu_hooks[i].api, api)) {
+				xs_log(XS_LOG_DEBUG,
+				       "cuGetProcAddress(%s): driver returned a "
+				       "variant we do not intercept",
+				       api);
+				break;
+			}
+	return fn;
+}
+
+static void *cu_dlsym(void *handle, const char *name)
+{
+	void *fn = real_dlsym()(handle, name);
+	if (!fn)
+		return NULL;
+	for (unsigned int i = 0; i < cu_nhooks; i++) {
+		struct cu_hook *e = &cu_hooks[i];
+		if (strcmp(e->name, name))
+			continue;
+		if (fn == e->hook) /* a global-scope handle found our own export */
+			return fn;
+		note_driver(fn);
+		return cu_real(i) == fn ? e->hook : fn;
+	}
+	return fn;
+}
+
+CU_EXPORT void *dlsym(void *handle, const char *name)
+{
+	if (handle != RTLD_NEXT && handle != RTLD_DEFAULT && name[0] == 'c' && name[1] == 'u')
+		return cu_dlsym(handle, name);
+	/* A tail call: the real dlsym sees our caller's return address (RTLD_NEXT). */
+	return real_dlsym()(handle, name);
+}
