@@ -255,5 +255,9 @@ int main(int argc, char **argv)
 	}
 	if (!a.default_stream)
 		gpu_check(gpu->stream_destroy(s.stream), "stream destroy");
+	free(log.lat_ms);
+	free(log.lat_sched_ms);
+	free(log.due_s);
+	free(log.send_s);
 	return 0;
 }

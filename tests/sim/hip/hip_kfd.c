@@ -87,7 +87,8 @@ void hip_kfd_alloc_memory(int dev, uint64_t va, uint64_t size)
 		.va_addr = va,
 		.size = size,
 		.gpu_id = gpu_id(dev),
-		.flags = KFD_IOC_ALLOC_MEM_FLAGS_VRAM | KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE,
+		/* VRAM | WRITABLE; the header's WRITABLE is (1 << 31), which overflows int. */
+		.flags = KFD_IOC_ALLOC_MEM_FLAGS_VRAM | (1u << 31),
 	};
 	(void)ioctl(kfd_fd, AMDKFD_IOC_ALLOC_MEMORY_OF_GPU, &m);
 }
