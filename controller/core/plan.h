@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per GPU, from the services' allowances to every process's windows.
+ *
+ * An entry is one process on one GPU. A service constrains the entries of its GPU at a less
+ * urgent level (numerically greater) that are not pinned to a static window; an entry under
+ * several services gets the tightest of their allotments (allot_min). Only active entries
+ * (work recently launched or in flight) take a share of a service's allowance, but every
+ * entry under a service gets windows, so that one waking up is already bounded.
+ */
+#ifndef XSCHED_PLAN_H
+#define XSCHED_PLAN_H
+
+#include "allot.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct plan_svc {
+	int gpu, prio;
+	double x_ns;       /* the law's allowance */
+	double burst_cmds; /* the service's burst size */
+	/* Filled by plan_tops(). */
+	size_t n_low; /* active entries under it */
+	double a_top_ns, b_top_ns;
+	bool ff_ok; /* every active entry under it has a duration estimate */
+};
+
+struct plan_entry {
+	int gpu, prio;
+	bool active;
+	bool fixed; /* static window from policy or xsched-ctl set */
+	uint32_t fixed_window;
+	double cmd_ns; /* per-command GPU time; <= 0: unknown */
+	uint32_t wmax; /* largest window it may be granted */
+	/* Filled by plan_grants(). */
+	bool controlled; /* under at least one service */
+	struct allot_out out;
+};
+
+void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, size_t ne,
+               const struct allot_params *ap);
+void plan_grants(const struct plan_svc *svcs, size_t nsvcs, struct plan_entry *e, size_t ne,
+                 const struct allot_params *ap);
+
+#endif

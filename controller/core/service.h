@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One service on one GPU: the processes sharing a latency target (policy.h), their
+ * latency samples and the control law acting for them.
+ *
+ * Samples feed three views: the sliding window (the P99 shown, and whether the service is
+ * active), the interval (violations since the last tick: the law's fast path) and the
+ * since-change histogram (the evidence the law relaxes on). A burst that began before the
+ * allowance last changed is kept out of the since-change view: it was shaped by the old
+ * allowance.
+ */
+#ifndef XSCHED_SERVICE_H
+#define XSCHED_SERVICE_H
+
+#include "lathist.h"
+#include "latwin.h"
+#include "law.h"
+
+#define SVC_NAME_MAX 32
+
+struct svc {
+	char name[SVC_NAME_MAX];
+	int gpu;  /* GPU record index */
+	int prio; /* the members' level */
+	struct law law;
+	struct latwin win;
+	struct lathist since;
+	uint64_t since_start_ns;
+	uint64_t int_n, int_viol, int_max_ns;
+	double burst_cmds;                /* commands per burst (EWMA) */
+	uint64_t samples;                 /* all time */
+	uint64_t last_p99_ns, last_win_n; /* of the last tick, for status */
+};
+
+/* A service with target `target_ns`, a P99 window of `window_ns`, ticks of `interval_ns`.
+ * 0 or -1 (no memory). */
+int svc_init(struct svc *s, const char *name, int gpu, int prio, uint64_t target_ns,
+             uint64_t window_ns, uint64_t interval_ns, uint64_t now_ns);
+void svc_free(struct svc *s);
+void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t commands);
+/* One control interval; see law.h for a_top, b_top and ff_ok. Returns law_tick()'s
+ * value. */
+bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, bool ff_ok);
+
+#endif
