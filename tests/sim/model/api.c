@@ -46,6 +46,8 @@ uint32_t sim_stream_alloc(struct sim_shm *s, int p, int dev, int prio)
 		st->head = st->tail = SIM_NIL;
 		st->last_id = 0;
 		st->state = STREAM_LIVE;
+		if (si >= s->stream_hwm)
+			s->stream_hwm = si + 1;
 		st->ctx_next = x->streams;
 		x->streams = si;
 		x->used = 1;
@@ -135,6 +137,8 @@ static uint32_t alloc_cmd(struct sim_shm *s)
 
 	if (i != SIM_NIL) {
 		s->free_head = s->cmd[i].next;
+		if (i >= s->cmd_hwm)
+			s->cmd_hwm = i + 1;
 		return i;
 	}
 	i = s->retired_head;
@@ -142,6 +146,7 @@ static uint32_t alloc_cmd(struct sim_shm *s)
 		s->retired_head = s->cmd[i].next;
 		if (s->retired_head == SIM_NIL)
 			s->retired_tail = SIM_NIL;
+		s->retired--;
 	}
 	return i;
 }
@@ -337,6 +342,15 @@ static void retire(struct sim_shm *s, uint32_t i)
 	else
 		s->retired_head = i;
 	s->retired_tail = i;
+	/* Retention is bounded so that the free stack, which hands out the lowest slots
+	 * first, keeps the pool's used part (and a dry run's copy) small. */
+	if (++s->retired > SIM_RETAIN) {
+		uint32_t old = s->retired_head;
+
+		s->retired_head = s->cmd[old].next;
+		s->retired--;
+		sim_free_cmd(s, old);
+	}
 }
 
 void simgpu_drain_completed_times(simgpu_drain_fn fn, void *arg)

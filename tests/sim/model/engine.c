@@ -402,8 +402,12 @@ uint64_t sim_predict(const struct sim_shm *s, uint64_t id)
 		if (!dry_copy)
 			return sim_next_event((struct sim_shm *)s);
 	}
+	/* Only the used prefix of each table: nothing links beyond it. */
 	memcpy((char *)dry_copy + SIM_STATE_OFFSET, (const char *)s + SIM_STATE_OFFSET,
-	       sizeof(*s) - SIM_STATE_OFFSET);
+	       offsetof(struct sim_shm, proc) - SIM_STATE_OFFSET);
+	memcpy(dry_copy->proc, s->proc, s->proc_hwm * sizeof(s->proc[0]));
+	memcpy(dry_copy->stream, s->stream, s->stream_hwm * sizeof(s->stream[0]));
+	memcpy(dry_copy->cmd, s->cmd, s->cmd_hwm * sizeof(s->cmd[0]));
 	dry_copy->dry = 1;
 	return run(dry_copy, SIM_NEVER, id);
 }

@@ -42,6 +42,9 @@ static void reset_lists(struct sim_shm *s)
 {
 	s->free_head = SIM_NIL;
 	s->retired_head = s->retired_tail = SIM_NIL;
+	s->retired = 0;
+	s->cmd_hwm = SIM_MAX_CMDS;
+	s->stream_hwm = SIM_MAX_STREAMS;
 	for (int d = 0; d < SIMGPU_MAX_DEVICES; d++)
 		s->dev[d].fifo_head = s->dev[d].fifo_tail = SIM_NIL;
 	for (uint32_t p = 0; p < SIMGPU_MAX_PROCS; p++) {
@@ -135,6 +138,7 @@ void sim_rebuild(struct sim_shm *s)
 			done[nd++] = i;
 			break;
 		case CMD_RETIRED:
+			s->retired++;
 			c->next = SIM_NIL;
 			if (s->retired_tail != SIM_NIL)
 				s->cmd[s->retired_tail].next = i;

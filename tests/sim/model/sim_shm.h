@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define SIM_MAGIC       0x31304d4953475358ull /* "XSGSIM01" */
-#define SIM_LAYOUT      1                     /* bump when the layout changes */
+#define SIM_LAYOUT      2                     /* bump when the layout changes */
 #define SIM_CMD_BITS    12
 #define SIM_MAX_CMDS    (1u << SIM_CMD_BITS)
 #define SIM_STREAM_BITS 11
@@ -23,6 +23,8 @@
 #define SIM_PROC_CAP 1024
 #define SIM_NIL      0xffffffffu
 #define SIM_NEVER    UINT64_MAX
+/* Drained commands whose times stay readable through simgpu_done(). */
+#define SIM_RETAIN 512
 /* Dead processes are looked for at most this often during normal calls. */
 #define SIM_REAP_NS (50ull * 1000 * 1000)
 
@@ -117,6 +119,9 @@ struct sim_shm {
 	uint64_t last_reap;
 	uint32_t free_head;
 	uint32_t retired_head, retired_tail;
+	uint32_t retired; /* how many; beyond SIM_RETAIN the oldest are freed */
+	/* Indices in use stay below these, so that a dry run copies only that much. */
+	uint32_t cmd_hwm, stream_hwm;
 	uint32_t proc_hwm; /* procs[0..proc_hwm) may be in use */
 	struct sim_dev dev[SIMGPU_MAX_DEVICES];
 	struct sim_proc proc[SIMGPU_MAX_PROCS];

@@ -10,6 +10,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,20 @@
 
 #define MS 1000000ull
 #define US 1000ull
+
+/* In a forked child a failed check must end the child, not unwind into cmocka's runner
+ * (which would go on running the remaining tests in the child). */
+static bool in_child;
+
+#define check(cond)                                                                                \
+	do {                                                                                       \
+		if (in_child && !(cond)) {                                                         \
+			fprintf(stderr, "child %d: check failed at %s:%d: %s\n", getpid(),         \
+			        __FILE__, __LINE__, #cond);                                        \
+			_exit(5);                                                                  \
+		}                                                                                  \
+		assert_true(cond);                                                                 \
+	} while (0)
 
 static inline int sim_fresh(enum simgpu_mode mode, uint32_t slice_us)
 {
@@ -45,7 +61,7 @@ static inline uint64_t submit(enum simgpu_cmd_kind kind, uint32_t stream, uint64
 	};
 	uint64_t id = simgpu_submit(&c);
 
-	assert_true(id != 0);
+	check(id != 0);
 	return id;
 }
 
@@ -64,7 +80,7 @@ static inline struct span span_of(uint64_t id)
 	struct span s;
 
 	simgpu_wait(id);
-	assert_true(simgpu_done(id, &s.start, &s.end));
+	check(simgpu_done(id, &s.start, &s.end));
 	return s;
 }
 
@@ -72,7 +88,7 @@ static inline uint32_t stream_new(int prio)
 {
 	uint32_t s;
 
-	assert_int_equal(simgpu_stream_create(0, prio, &s), 0);
+	check(simgpu_stream_create(0, prio, &s) == 0);
 	return s;
 }
 
@@ -98,6 +114,9 @@ static inline struct child child_start(void (*fn)(int in, int out))
 	c.pid = fork();
 	assert_true(c.pid >= 0);
 	if (!c.pid) {
+		in_child = true;
+		/* If the parent's test fails before it releases us, do not outlive it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(down[1]);
 		close(up[0]);
 		fn(down[0], up[1]);
