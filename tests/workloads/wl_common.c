@@ -138,6 +138,9 @@ bool wl_gpu_args_parse(struct wl_gpu_args *a, int argc, char **argv, int *i)
 
 void wl_gpu_start(const struct wl_gpu_args *a)
 {
+	if (a->gpu.vendor == GPU_VENDOR_HIP && a->gpu.resolve == GPU_RESOLVE_GETPROC)
+		wl_usage_error("bad --resolve value 'getproc' with --vendor hip: expected dlsym "
+		               "(HIP 5.2 has no hipGetProcAddress)");
 	gpu_open(wl_prog, &a->gpu);
 	int count = 0;
 	gpu_check(gpu->device_count(&count), "device count");
