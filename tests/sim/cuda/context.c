@@ -117,7 +117,7 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
 	return CUDA_SUCCESS;
 }
 
-CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
+static CUresult device_uuid(CUuuid *uuid, CUdevice dev)
 {
 	CUresult r = dev_check(dev);
 
@@ -131,9 +131,15 @@ CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
 	return CUDA_SUCCESS;
 }
 
+/* Exported names never call each other: a preloaded interposer would see one call twice. */
+CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
+{
+	return device_uuid(uuid, dev);
+}
+
 CUresult cuDeviceGetUuid(CUuuid *uuid, CUdevice dev)
 {
-	return cuDeviceGetUuid_v2(uuid, dev);
+	return device_uuid(uuid, dev);
 }
 
 CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
@@ -356,7 +362,7 @@ CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *acti
 	return CUDA_SUCCESS;
 }
 
-CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags)
+static CUresult primary_set_flags(CUdevice dev, unsigned int flags)
 {
 	CUresult r = dev_check(dev);
 
@@ -370,9 +376,14 @@ CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags)
 	return CUDA_SUCCESS;
 }
 
+CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags)
+{
+	return primary_set_flags(dev, flags);
+}
+
 CUresult cuDevicePrimaryCtxSetFlags(CUdevice dev, unsigned int flags)
 {
-	return cuDevicePrimaryCtxSetFlags_v2(dev, flags);
+	return primary_set_flags(dev, flags);
 }
 
 static CUresult ctx_create(CUcontext *pctx, unsigned int flags, CUdevice dev)

@@ -207,7 +207,7 @@ STREAM_GETTER(cuStreamGetCtx, CUcontext, (CUcontext)st.ctx)
 
 static CUresult stream_get_ctx2(CUstream h, CUcontext *pctx, CUgreenCtx *green, bool ptds)
 {
-	CUresult r = ptds ? cuStreamGetCtx_ptsz(h, pctx) : cuStreamGetCtx(h, pctx);
+	CUresult r = cuStreamGetCtx_impl(h, pctx, ptds);
 
 	if (!r && green)
 		*green = NULL;
@@ -371,7 +371,7 @@ static CUresult event_time(struct cu_event *ev, uint64_t *t)
 	return end ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
 }
 
-CUresult cuEventElapsedTime_v2(float *ms, CUevent hstart, CUevent hend)
+static CUresult elapsed(float *ms, CUevent hstart, CUevent hend)
 {
 	struct cu_event *a = (struct cu_event *)hstart, *b = (struct cu_event *)hend;
 	uint64_t ta = 0, tb = 0;
@@ -394,9 +394,14 @@ CUresult cuEventElapsedTime_v2(float *ms, CUevent hstart, CUevent hend)
 	return r;
 }
 
+CUresult cuEventElapsedTime_v2(float *ms, CUevent hstart, CUevent hend)
+{
+	return elapsed(ms, hstart, hend);
+}
+
 CUresult cuEventElapsedTime(float *ms, CUevent hstart, CUevent hend)
 {
-	return cuEventElapsedTime_v2(ms, hstart, hend);
+	return elapsed(ms, hstart, hend);
 }
 
 /* Stream capture. */
