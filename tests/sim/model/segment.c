@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -320,10 +321,22 @@ static void read_comm(char comm[16])
 		comm[n - 1] = 0;
 }
 
+/* The kernel's per-exec random bytes: the same for every library of one process image,
+ * different after exec(). */
+static uint64_t image_cookie(void)
+{
+	const void *r = (const void *)getauxval(AT_RANDOM);
+	uint64_t v = 0;
+
+	if (r)
+		memcpy(&v, r, sizeof(v));
+	return v;
+}
+
 static int register_self(struct sim_shm *s)
 {
 	pid_t pid = getpid();
-	uint64_t start = 0;
+	uint64_t start = 0, image = image_cookie();
 	char state;
 	int slot = -1;
 
@@ -332,11 +345,22 @@ static int register_self(struct sim_shm *s)
 	for (uint32_t p = 0; p < s->proc_hwm; p++) {
 		struct sim_proc *pr = &s->proc[p];
 
-		if (pr->state == PROC_ALIVE && pr->pid == pid) {
-			if (pr->start_time == start)
-				return (int)p;
+		if (pr->state != PROC_ALIVE || pr->pid != pid)
+			continue;
+		if (pr->start_time != start) {
 			sim_drop_proc(s, (int)p); /* the pid was reused */
+			continue;
 		}
+		if (pr->image != image) {
+			/* exec(): the old image's work went with its context, and its
+			 * completion tags mean nothing to the new one. Same process, so its
+			 * ground truth carries on. */
+			sim_drop_proc(s, (int)p);
+			pr->state = PROC_ALIVE;
+			pr->image = image;
+			read_comm(pr->comm);
+		}
+		return (int)p;
 	}
 	for (uint32_t p = 0; p < SIMGPU_MAX_PROCS && slot < 0; p++)
 		if (s->proc[p].state == PROC_FREE)
@@ -356,6 +380,7 @@ static int register_self(struct sim_shm *s)
 	memset(pr, 0, sizeof(*pr));
 	pr->pid = pid;
 	pr->start_time = start;
+	pr->image = image;
 	read_comm(pr->comm);
 	pr->seq = ++s->proc_seq;
 	pr->done_head = pr->done_tail = SIM_NIL;

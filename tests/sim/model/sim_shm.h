@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define SIM_MAGIC       0x31304d4953475358ull /* "XSGSIM01" */
-#define SIM_LAYOUT      2                     /* bump when the layout changes */
+#define SIM_LAYOUT      3                     /* bump when the layout changes */
 #define SIM_CMD_BITS    12
 #define SIM_MAX_CMDS    (1u << SIM_CMD_BITS)
 #define SIM_STREAM_BITS 11
@@ -92,6 +92,7 @@ struct sim_proc {
 	uint8_t state;
 	char comm[16];
 	uint64_t start_time; /* /proc/PID/stat field 22, to tell a reused pid */
+	uint64_t image;      /* AT_RANDOM of the process image, to tell an exec() */
 	uint64_t seq;        /* registration order: the oldest dead slot is reused first */
 	uint32_t done_head, done_tail;
 	uint32_t pending;

@@ -5,6 +5,7 @@
 #include "sim_shm.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The child queues a 10 s kernel and sleeps waiting for it. */
 static void long_child(int in, int out)
@@ -201,14 +202,84 @@ static void waiter_notices_death(void **state)
 	child_end(&c);
 }
 
-int main(void)
+/* exec() keeps the pid: the new image gets a clean slate (no stale completions, whose
+ * tags belonged to the old image) and the process's ground truth carries on. */
+static void count_drained(uint64_t tag, uint64_t start, uint64_t end, void *arg)
 {
+	(void)tag;
+	(void)start;
+	(void)end;
+	++*(int *)arg;
+}
+
+static int exec_stage(void)
+{
+	struct simgpu_proc_stats st;
+	int drained = 0;
+
+	simgpu_drain_completed_times(count_drained, &drained);
+	if (drained)
+		return 10;
+	struct simgpu_cmd c = { .kind = SIMGPU_KERNEL, .dev = 0, .duration_ns = MS };
+	uint64_t k = simgpu_submit(&c);
+
+	if (!k)
+		return 11;
+	simgpu_wait(k);
+	simgpu_drain_completed_times(count_drained, &drained);
+	if (drained != 1)
+		return 12;
+	if (simgpu_stats(getpid(), &st, 1) != 1 || !st.alive || st.submitted != 3 ||
+	    st.completed != 2)
+		return 13;
+	return 0;
+}
+
+static void exec_keeps_pid_drops_image(void **state)
+{
+	char self[256];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(sim_fresh(SIMGPU_FIFO, 2000), 0);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct simgpu_cmd c = {
+			.kind = SIMGPU_KERNEL, .dev = 0, .duration_ns = 10 * US, .tag = 0xdead
+		};
+		uint64_t done = simgpu_submit(&c);
+
+		simgpu_wait(done); /* completed, never drained */
+		c.duration_ns = 10000 * MS;
+		if (!done || !simgpu_submit(&c)) /* still pending at the exec */
+			_exit(20);
+		execl(self, self, "--exec-stage", (char *)NULL);
+		_exit(21);
+	}
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--exec-stage"))
+		return exec_stage();
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(sigkill_mid_command, teardown_segment),
 		cmocka_unit_test_teardown(death_holding_lock, teardown_segment),
 		cmocka_unit_test_teardown(wait_accuracy, teardown_segment),
 		cmocka_unit_test_teardown(wait_postponed_by_late_arrival, teardown_segment),
 		cmocka_unit_test_teardown(waiter_notices_death, teardown_segment),
+		cmocka_unit_test_teardown(exec_keeps_pid_drops_image, teardown_segment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
