@@ -29,29 +29,60 @@
 
 static void *lib;
 
-#define API(X)                                                                                                          \
-	X(cuInit)                                                                                                       \
-	X(cuDriverGetVersion) X(cuDeviceGet) X(cuDeviceGetCount) X(cuDeviceGetName) X(                                  \
-	        cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease_v2)                       \
-	        X(cuCtxSetCurrent) X(cuCtxGetCurrent) X(cuCtxSynchronize) X(cuCtxCreate_v4) X(                          \
-	                cuCtxDestroy_v2) X(cuModuleLoadData) X(cuModuleGetFunction) X(cuModuleUnload)                   \
-	                X(cuMemAlloc_v2) X(cuMemFree_v2) X(cuMemcpyHtoD_v2) X(cuMemcpyHtoDAsync_v2) X(                  \
-	                        cuMemcpyDtoHAsync_v2) X(cuMemcpyDtoH_v2) X(cuMemsetD32Async) X(cuMemcpyDtoDAsync_v2)    \
-	                        X(cuStreamCreate) X(cuStreamCreateWithPriority) X(cuStreamDestroy_v2) X(                \
-	                                cuStreamSynchronize) X(cuStreamSynchronize_ptsz) X(cuStreamQuery)               \
-	                                X(cuStreamGetPriority) X(cuStreamBeginCapture_v2) X(                            \
-	                                        cuStreamEndCapture) X(cuStreamIsCapturing) X(cuStreamGetCaptureInfo_v3) \
-	                                        X(cuEventCreate) X(cuEventDestroy_v2) X(                                \
-	                                                cuEventRecord) X(cuEventQuery) X(cuEventSynchronize)            \
-	                                                X(cuEventElapsedTime_v2) X(cuLaunchKernel) X(                   \
-	                                                        cuLaunchKernel_ptsz) X(cuLaunchKernelEx)                \
-	                                                        X(cuGraphInstantiateWithFlags) X(                       \
-	                                                                cuGraphLaunch)                                  \
-	                                                                X(cuGraphExecDestroy) X(                        \
-	                                                                        cuGraphDestroy)                         \
-	                                                                        X(cuGetErrorName) X(                    \
-	                                                                                cuGetErrorString)               \
-	                                                                                X(cuGetProcAddress_v2)
+/* clang-format off */
+#define API(X) \
+	X(cuInit) \
+	X(cuDriverGetVersion) \
+	X(cuDeviceGet) \
+	X(cuDeviceGetCount) \
+	X(cuDeviceGetName) \
+	X(cuDeviceGetAttribute) \
+	X(cuDevicePrimaryCtxRetain) \
+	X(cuDevicePrimaryCtxRelease_v2) \
+	X(cuCtxSetCurrent) \
+	X(cuCtxGetCurrent) \
+	X(cuCtxSynchronize) \
+	X(cuCtxCreate_v4) \
+	X(cuCtxDestroy_v2) \
+	X(cuModuleLoadData) \
+	X(cuModuleGetFunction) \
+	X(cuModuleUnload) \
+	X(cuMemAlloc_v2) \
+	X(cuMemFree_v2) \
+	X(cuMemcpyHtoD_v2) \
+	X(cuMemcpyHtoDAsync_v2) \
+	X(cuMemcpyDtoHAsync_v2) \
+	X(cuMemcpyDtoH_v2) \
+	X(cuMemsetD32Async) \
+	X(cuMemcpyDtoDAsync_v2) \
+	X(cuStreamCreate) \
+	X(cuStreamCreateWithPriority) \
+	X(cuStreamDestroy_v2) \
+	X(cuStreamSynchronize) \
+	X(cuStreamSynchronize_ptsz) \
+	X(cuStreamQuery) \
+	X(cuStreamGetPriority) \
+	X(cuStreamBeginCapture_v2) \
+	X(cuStreamEndCapture) \
+	X(cuStreamIsCapturing) \
+	X(cuStreamGetCaptureInfo_v3) \
+	X(cuEventCreate) \
+	X(cuEventDestroy_v2) \
+	X(cuEventRecord) \
+	X(cuEventQuery) \
+	X(cuEventSynchronize) \
+	X(cuEventElapsedTime_v2) \
+	X(cuLaunchKernel) \
+	X(cuLaunchKernel_ptsz) \
+	X(cuLaunchKernelEx) \
+	X(cuGraphInstantiateWithFlags) \
+	X(cuGraphLaunch) \
+	X(cuGraphExecDestroy) \
+	X(cuGraphDestroy) \
+	X(cuGetErrorName) \
+	X(cuGetErrorString) \
+	X(cuGetProcAddress_v2)
+/* clang-format on */
 
 #define DECLARE(f) static __typeof__(f) *p_##f;
 API(DECLARE)
