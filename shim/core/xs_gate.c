@@ -217,6 +217,7 @@ static void suspend_wait(struct xs_dev *d)
 	uint32_t e = atomic_load(&d->sg->epoch);
 	if (xs_window_now(d, &prio) != 0)
 		return;
+	atomic_store_explicit(&d->pg->window, 0, memory_order_relaxed);
 	atomic_fetch_add(&d->sg->waiters, 1);
 	xs_futex_wait(&d->sg->epoch, e, SUSPEND_RECHECK_NS, true);
 	atomic_fetch_sub(&d->sg->waiters, 1);
