@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "commands.h"
+#ifdef XSCHED_HAVE_CTL
+#include "ctl_commands.h"
+#endif
 
 struct command {
 	const char *name;
@@ -12,6 +15,11 @@ struct command {
 };
 
 static const struct command commands[] = {
+#ifdef XSCHED_HAVE_CTL
+	{ "run", ctl_run_main, "hold a P99 latency target: xsched-ctl run --p99-target 10ms" },
+	{ "status", ctl_status_main, "the controller's services and every process's windows" },
+	{ "set", ctl_set_main, "change a process's priority or window, or the target" },
+#endif
 #ifdef XSCHED_HAVE_OBSERVE
 	{ "observe", cmd_observe, "per-process GPU launches, latency, syncs and ioctls (eBPF)" },
 #endif
@@ -36,6 +44,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+#ifdef XSCHED_HAVE_CTL
+	/* `xsched-ctl --p99-target 10ms ...` is `run`. */
+	if (!strncmp(argv[1], "--p99-target", 12) || !strncmp(argv[1], "--target", 8) ||
+	    !strncmp(argv[1], "--config", 8))
+		return ctl_run_main(argc, argv);
+#endif
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->run(argc - 1, argv + 1);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The controller's own shared-memory segment, /dev/shm/<XSCHED_SHM>.ctl, beside the
+ * protocol's: what the running controller decided (for `xsched-ctl status`, `top` and the
+ * Prometheus exporter) and a mailbox for `xsched-ctl set`.
+ *
+ * Status: written by the controller once per interval under a sequence lock: `seq` is odd
+ * while it writes. A reader copies the whole segment with ctl_pub_snapshot(), which retries
+ * until it got a consistent copy. `pid` and `beat_ns` say whether the writer is alive;
+ * a controller that stops cleanly sets `stopped` and removes the segment.
+ *
+ * Mailbox: a `set` client claims a free request (state FREE -> WRITING by CAS), fills it,
+ * and publishes it (-> POSTED). The controller applies it on its next interval and marks it
+ * DONE with a result; the client reads the result and frees it. Requests name a process by
+ * pid and start time, so that a recycled pid is never confused with the process meant.
+ */
+#ifndef XSCHED_CTL_PUB_H
+#define XSCHED_CTL_PUB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CTL_PUB_MAGIC   0x3142555044435358ull /* "XSCDPUB1" little-endian */
+#define CTL_PUB_VERSION 1u
+#define CTL_PUB_SVCS    64
+#define CTL_PUB_ENTRIES 512 /* process x GPU pairs */
+#define CTL_PUB_REQS    16
+#define CTL_PUB_WHY     64
+
+struct ctl_pub_svc {
+	char name[32];
+	int32_t gpu, prio;
+	uint32_t state; /* enum law_state */
+	uint32_t members, n_low;
+	uint64_t target_ns;
+	uint64_t p99_ns;   /* over the sliding window */
+	uint64_t window_n; /* samples in it */
+	uint64_t floor_p99_ns;
+	uint64_t samples, violations; /* all time */
+	double x_ns, a_top_ns, b_top_ns, burst_cmds;
+	char why[CTL_PUB_WHY];
+};
+
+struct ctl_pub_entry {
+	int32_t pid;
+	int32_t gpu;
+	char comm[16];
+	int32_t requested, granted; /* levels */
+	int32_t svc;                /* index of the service it belongs to, -1 none */
+	uint8_t capped;             /* asked for more than policy allows */
+	uint8_t fixed;              /* static window (policy or set) */
+	uint8_t controlled;         /* windows from a service's law */
+	uint8_t active;
+	uint32_t w_busy, w_idle;                 /* granted; XSCHED_WINDOW_UNLIMITED: none */
+	uint32_t budget_idle_us, budget_busy_us; /* 0: no time bound */
+	uint32_t window_applied;                 /* what the shim applied last */
+	uint32_t reserved;
+	double cmd_ns; /* per-command GPU time estimate, 0 unknown */
+	uint64_t launches, completions, inflight, blocked_ns, bursts;
+};
+
+enum ctl_req_state {
+	CTL_REQ_FREE = 0,
+	CTL_REQ_WRITING = 1,
+	CTL_REQ_POSTED = 2,
+	CTL_REQ_DONE = 3,
+};
+
+enum ctl_req_kind {
+	CTL_REQ_PRIORITY = 1, /* value: level, or -1 to return to policy */
+	CTL_REQ_WINDOW = 2,   /* value: static window, or -1 to return to control */
+	CTL_REQ_TARGET = 3,   /* value: default target in ns (pid unused) */
+};
+
+struct ctl_req {
+	_Atomic uint32_t state;
+	uint32_t kind;
+	int32_t pid;
+	int32_t result; /* 0 applied, -ESRCH no such shimmed process */
+	uint64_t start_time;
+	int64_t value;
+};
+
+struct ctl_pub {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;
+	_Atomic uint64_t seq;
+	/* ---- written by the controller under seq ---- */
+	int32_t pid;
+	uint32_t stopped;
+	uint64_t started_ns, beat_ns, ticks; /* CLOCK_MONOTONIC */
+	uint64_t interval_ns, default_target_ns;
+	uint32_t window_max;
+	uint32_t ebpf;         /* 1: the eBPF observer runs */
+	char note[128];        /* e.g. why eBPF is not used */
+	char metrics_addr[64]; /* --metrics, for the exporter; "" none */
+	uint32_t nsvcs, nentries;
+	struct ctl_pub_svc svcs[CTL_PUB_SVCS];
+	struct ctl_pub_entry entries[CTL_PUB_ENTRIES];
+	/* ---- mailbox ---- */
+	struct ctl_req reqs[CTL_PUB_REQS];
+};
+
+/* The segment's name for protocol segment `shm_name`, in buf. */
+void ctl_pub_name(const char *shm_name, char *buf, unsigned int len);
+/* Controller: create (or take over) and map the segment; NULL with errno on failure. */
+struct ctl_pub *ctl_pub_create(const char *shm_name);
+/* Clients: map an existing segment (read-write: the mailbox); NULL with errno. */
+struct ctl_pub *ctl_pub_open(const char *shm_name);
+void ctl_pub_unmap(struct ctl_pub *p);
+/* Controller leaving: mark stopped and remove the name. */
+void ctl_pub_remove(struct ctl_pub *p, const char *shm_name);
+/* Writer side of the sequence lock. */
+void ctl_pub_begin(struct ctl_pub *p);
+void ctl_pub_end(struct ctl_pub *p);
+/* A consistent copy of the status part (everything but the mailbox); false after repeated
+ * torn reads (a writer stuck mid-update). */
+bool ctl_pub_snapshot(const struct ctl_pub *p, struct ctl_pub *out);
+
+#endif

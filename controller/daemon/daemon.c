@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/* The control loop (daemon.h): read, decide, write, beat; restore on the way out. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_int.h"
+#include "ebpf.h"
+#include "parse.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void drain_rings(struct daemon *d)
+{
+	struct xsched_lat buf[64];
+
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		struct dproc *p = &d->procs[i];
+		struct xsched_proc *sp;
+		size_t n;
+
+		if (!p->live || !(sp = xsched_proc_at(d->shm, p->slot)))
+			continue;
+		/* Every ring is drained, a service's or not: a full ring drops new samples. */
+		while ((n = xsched_ring_read(&sp->ring, buf, 64, true)) > 0) {
+			for (size_t k = 0; k < n; k++) {
+				uint32_t g = buf[k].gpu;
+
+				if (g >= XSCHED_MAX_GPUS || p->g[g].svc < 0)
+					continue;
+				svc_sample(&d->svcs[p->g[g].svc].s, buf[k].end_ns,
+				           buf[k].latency_ns, buf[k].commands);
+			}
+			if (n < 64)
+				break;
+		}
+	}
+}
+
+static uint32_t wmax_of(const struct daemon *d, const struct xsched_proc *sp)
+{
+	uint32_t w = d->o.cfg.window_max;
+
+	/* The process's own static window (XSCHED_WINDOW) is a ceiling too. */
+	if (sp->default_window < w)
+		w = sp->default_window;
+	return w;
+}
+
+/* Counters -> activity and duration estimates; the plan's entries. */
+static void build_entries(struct daemon *d)
+{
+	d->npent = 0;
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		struct dproc *p = &d->procs[i];
+		struct xsched_proc *sp;
+
+		if (!p->live || !(sp = xsched_proc_at(d->shm, p->slot)))
+			continue;
+		for (int g = 0; g < XSCHED_MAX_GPUS; g++) {
+			struct xsched_proc_gpu *pg = &sp->gpu[g];
+			struct dgpu *dg = &p->g[g];
+			uint64_t launches, inflight;
+			struct plan_entry *e;
+
+			dg->entry = -1;
+			if (!atomic_load(&pg->used))
+				continue;
+			launches = atomic_load(&pg->launches);
+			inflight = atomic_load(&pg->inflight);
+			cmdest_update(&dg->est, d->now, atomic_load(&pg->completions), inflight);
+			if (launches != dg->last_launches || inflight)
+				dg->active_until_ns = d->now + D_ACTIVE_HOLD_NS;
+			dg->last_launches = launches;
+			if (d->npent >= CTL_PUB_ENTRIES)
+				continue;
+			dg->entry = (int)d->npent;
+			d->pmap[d->npent].proc = i;
+			d->pmap[d->npent].gpu = g;
+			e = &d->pent[d->npent++];
+			*e = (struct plan_entry){
+				.gpu = g,
+				.prio = p->dec.prio,
+				.active = d->now < dg->active_until_ns,
+				.fixed = p->dec.has_window,
+				.fixed_window = p->dec.window,
+				.cmd_ns = dg->est.est_ns,
+				.wmax = wmax_of(d, sp),
+			};
+		}
+	}
+}
+
+static void run_laws(struct daemon *d)
+{
+	d->npsvc = 0;
+	for (int i = 0; i < D_MAX_SVCS; i++) {
+		struct dsvc *s = &d->svcs[i];
+
+		s->plan = -1;
+		/* A service whose processes all left keeps its law's state for a while (it may
+		 * come back) but bounds nobody meanwhile. */
+		if (!s->used || !s->members)
+			continue;
+		s->plan = (int)d->npsvc;
+		d->psvc[d->npsvc++] = (struct plan_svc){
+			.gpu = s->s.gpu,
+			.prio = s->s.prio,
+			.burst_cmds = s->s.burst_cmds,
+		};
+	}
+	plan_tops(d->psvc, d->npsvc, d->pent, d->npent, &d->ap);
+	for (int i = 0; i < D_MAX_SVCS; i++) {
+		struct dsvc *s = &d->svcs[i];
+		struct plan_svc *ps;
+		enum law_state before;
+		double x0;
+
+		if (!s->used || s->plan < 0)
+			continue;
+		ps = &d->psvc[s->plan];
+		before = s->s.law.state;
+		x0 = s->s.law.x_ns;
+		svc_tick(&s->s, d->now, ps->a_top_ns, ps->b_top_ns, ps->ff_ok);
+		ps->x_ns = s->s.law.x_ns;
+		if (d->o.verbose && (before != s->s.law.state || x0 != s->s.law.x_ns)) {
+			char p99[32], x[32];
+
+			format_duration(s->s.last_p99_ns, p99, sizeof(p99));
+			format_duration((uint64_t)s->s.law.x_ns, x, sizeof(x));
+			fprintf(stderr, "xsched-ctl: %s gpu%d: %s (%s), P99 %s, allowance %s\n",
+			        s->s.name, s->s.gpu, law_state_name(s->s.law.state), s->s.law.why,
+			        p99, x);
+		}
+	}
+	plan_grants(d->psvc, d->npsvc, d->pent, d->npent, &d->ap);
+}
+
+static void write_grants(struct daemon *d)
+{
+	for (size_t k = 0; k < d->npent; k++) {
+		struct dproc *p = &d->procs[d->pmap[k].proc];
+		int g = d->pmap[k].gpu;
+		struct dgpu *dg = &p->g[g];
+		struct xsched_proc *sp = xsched_proc_at(d->shm, p->slot);
+		const struct plan_entry *e = &d->pent[k];
+		uint64_t grant = XSCHED_GRANT_NONE;
+		uint32_t budget = 0;
+
+		if (!sp)
+			continue;
+		if (e->controlled || e->fixed) {
+			grant = xsched_grant_pack(e->out.w_busy, e->out.w_idle);
+			/* The protocol has one budget: the idle window's, which bounds what an
+			 * arriving burst waits for. */
+			budget = e->out.budget_idle_us;
+		}
+		if (!dg->written || dg->budget_written != budget)
+			atomic_store(&sp->gpu[g].budget_us, budget);
+		if (!dg->written || dg->grant_written != grant)
+			xsched_grant_windows(d->shm, sp, g, grant);
+		dg->written = true;
+		dg->grant_written = grant;
+		dg->budget_written = budget;
+	}
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		struct dproc *p = &d->procs[i];
+		struct xsched_proc *sp;
+
+		if (!p->live || p->prio_written == p->dec.prio ||
+		    !(sp = xsched_proc_at(d->shm, p->slot)))
+			continue;
+		atomic_store(&sp->granted_prio, p->dec.prio);
+		p->prio_written = p->dec.prio;
+		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+			if (xsched_gpu_at(d->shm, g))
+				xsched_gpu_kick(&d->shm->gpus[g]);
+	}
+}
+
+/* Every process back to what it asked for itself: no grant, no granted priority. */
+static void restore_defaults(struct daemon *d)
+{
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		struct xsched_proc *sp = xsched_proc_at(d->shm, i);
+
+		if (!sp)
+			continue;
+		atomic_store(&sp->granted_prio, -1);
+		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+			atomic_store(&sp->gpu[g].budget_us, 0);
+		xsched_grant_windows(d->shm, sp, -1, XSCHED_GRANT_NONE);
+	}
+	xsched_controller_leave(d->shm);
+}
+
+static int attach(struct daemon *d)
+{
+	int rc = xsched_shm_open(d->o.shm_name, true, &d->map);
+	int32_t other;
+
+	if (rc != XSCHED_SHM_OK) {
+		fprintf(stderr, "xsched-ctl: cannot attach to shared memory '%s': %s\n",
+		        d->o.shm_name, xsched_shm_strerror(rc));
+		return -1;
+	}
+	d->shm = d->map.shm;
+	other = atomic_load(&d->shm->hdr.controller_pid);
+	if (other > 0 && other != getpid() && xsched_controller_fresh(d->shm, xsched_now_ns()) &&
+	    (kill(other, 0) == 0 || errno == EPERM)) {
+		fprintf(stderr,
+		        "xsched-ctl: another controller (pid %d) is running on '%s'; stop it "
+		        "first\n",
+		        (int)other, d->o.shm_name);
+		xsched_shm_close(&d->map);
+		return -1;
+	}
+	d->pub = ctl_pub_create(d->o.shm_name);
+	if (!d->pub)
+		fprintf(stderr,
+		        "xsched-ctl: no status segment (%s): 'xsched-ctl status' and 'set' "
+		        "will not reach this controller\n",
+		        strerror(errno));
+	return 0;
+}
+
+static void sleep_until(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ull),
+		               .tv_nsec = (long)(t_ns % 1000000000ull) };
+
+	/* EINTR (a signal) ends the wait early: the loop checks stop_signal. */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static void tick(struct daemon *d)
+{
+	d->now = xsched_now_ns();
+	if (d->ticks % 50 == 0)
+		xsched_proc_reclaim_dead(d->shm);
+	census(d);
+	apply_requests(d);
+	assign_services(d);
+	ebpf_poll(d);
+	drain_rings(d);
+	build_entries(d);
+	run_laws(d);
+	write_grants(d);
+	xsched_controller_beat(d->shm, getpid());
+	d->ticks++;
+	publish(d);
+}
+
+static void banner(const struct daemon *d)
+{
+	char t[32] = "none", iv[32];
+
+	if (d->o.cfg.pol.default_target_ns)
+		format_duration(d->o.cfg.pol.default_target_ns, t, sizeof(t));
+	format_duration(d->o.cfg.interval_ns, iv, sizeof(iv));
+	fprintf(stderr,
+	        "xsched-ctl: controlling '%s' (pid %d): P99 target %s, %zu rule(s), "
+	        "interval %s, window max %u\n",
+	        d->o.shm_name, (int)getpid(), t, d->o.cfg.pol.nrules, iv, d->o.cfg.window_max);
+	if (d->o.metrics_addr)
+		fprintf(stderr,
+		        "xsched-ctl: metrics address %s is published in the status segment "
+		        "for the exporter; the controller serves no HTTP itself\n",
+		        d->o.metrics_addr);
+}
+
+int ctl_daemon_run(const struct ctl_opts *o)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t next;
+	int rc = 0;
+
+	if (!d) {
+		fprintf(stderr, "xsched-ctl: out of memory\n");
+		return 1;
+	}
+	d->o = *o;
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++)
+		d->procs[i].slot = -1;
+	d->ap = (struct allot_params){ .cmd_default_ns = D_CMD_DEFAULT_NS, .idle_floor = 1 };
+	if (attach(d)) {
+		free(d);
+		return 1;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->started = d->now = xsched_now_ns();
+	ebpf_start(d);
+	banner(d);
+	next = d->now;
+	while (!stop_signal) {
+		tick(d);
+		next += d->o.cfg.interval_ns;
+		if (next < d->now)
+			next = d->now; /* fell behind (a stall): do not try to catch up */
+		/* Long intervals still beat often enough for the shims to see a live
+		 * controller. */
+		while (!stop_signal) {
+			uint64_t now = xsched_now_ns(), wake = next;
+
+			if (now >= next)
+				break;
+			if (wake - now > D_BEAT_MAX_NS)
+				wake = now + D_BEAT_MAX_NS;
+			sleep_until(wake);
+			if (wake < next)
+				xsched_controller_beat(d->shm, getpid());
+		}
+	}
+	restore_defaults(d);
+	if (d->pub) {
+		ctl_pub_remove(d->pub, d->o.shm_name);
+		ctl_pub_unmap(d->pub);
+	}
+	ebpf_stop(d);
+	fprintf(stderr, "xsched-ctl: %s: every process back at its default window\n",
+	        strsignal(stop_signal));
+	for (int i = 0; i < D_MAX_SVCS; i++)
+		if (d->svcs[i].used)
+			svc_free(&d->svcs[i].s);
+	xsched_shm_close(&d->map);
+	free(d);
+	return rc;
+}
