@@ -10,11 +10,15 @@
 
 #include "args.h"
 #include "commands.h"
+#include "parse.h"
 #include "view.h"
 #include "xobs.h"
 
-#define MAX_PIDS 64
-#define MAX_LIBS 16
+#define MAX_PIDS        64
+#define MAX_LIBS        16
+#define PID_MAX         4194304ULL /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define MIN_INTERVAL_NS 10000000ULL
+#define MAX_DURATION_NS (365ULL * 24 * 3600 * 1000000000ULL)
 
 static const char help[] =
         "usage: xsched-ctl observe [--interval D] [--duration D] [--json] [--histogram]\n"
@@ -32,7 +36,7 @@ static const char help[] =
         "  --pid PID      only this process (repeatable); its launch probes are attached at once\n"
         "  --lib PATH     also attach to this runtime library before any process maps it\n"
         "\n"
-        "Durations: " DURATION_ACCEPTED ".\n";
+        "Durations take a unit: 500us, 250ms, 2s.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -75,9 +79,9 @@ static int parse(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){ .interval_ns = 1000000000ULL };
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val;
+		const char *a = argv[i], *val, *why;
 		bool missing = false;
-		int pid;
+		uint64_t pid;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(help, stdout);
@@ -88,23 +92,23 @@ static int parse(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--histogram")) {
 			o->histogram = true;
 		} else if ((val = arg_value(argc, argv, &i, "--interval", &missing))) {
-			if (!parse_duration_ns(val, &o->interval_ns))
-				return usage_error("invalid --interval '%s': expected %s", val,
-				                   DURATION_ACCEPTED);
+			why = parse_duration(val, MIN_INTERVAL_NS, MAX_DURATION_NS,
+			                     &o->interval_ns);
+			if (why)
+				return usage_error("invalid --interval '%s': %s", val, why);
 		} else if ((val = arg_value(argc, argv, &i, "--duration", &missing))) {
-			if (!parse_duration_ns(val, &o->duration_ns))
-				return usage_error("invalid --duration '%s': expected %s", val,
-				                   DURATION_ACCEPTED);
+			why = parse_duration(val, 1000000ULL, MAX_DURATION_NS, &o->duration_ns);
+			if (why)
+				return usage_error("invalid --duration '%s': %s", val, why);
 		} else if ((val = arg_value(argc, argv, &i, "--pid", &missing))) {
-			if (!parse_pid(val, &pid))
-				return usage_error("invalid --pid '%s': expected a process id "
-				                   "(a positive integer)",
-				                   val);
-			if (kill(pid, 0) && errno == ESRCH)
+			why = parse_u64(val, 1, PID_MAX, &pid);
+			if (why)
+				return usage_error("invalid --pid '%s': %s", val, why);
+			if (kill((pid_t)pid, 0) && errno == ESRCH)
 				return usage_error("invalid --pid '%s': no such process", val);
 			if (o->npids == MAX_PIDS)
 				return usage_error("too many --pid options (at most %d)", MAX_PIDS);
-			o->pids[o->npids++] = pid;
+			o->pids[o->npids++] = (pid_t)pid;
 		} else if ((val = arg_value(argc, argv, &i, "--lib", &missing))) {
 			if (o->nlibs == MAX_LIBS)
 				return usage_error("too many --lib options (at most %d)", MAX_LIBS);
