@@ -16,18 +16,20 @@
  * per-process windows and time budgets.
  *
  * Each interval the law sees the service's latency samples and acts, in this order:
- *   1. A violation (a sample above the target T) in the interval: decrease at once.
+ *   1. A violation (a sample above the target T) in the interval while the window's P99 is
+ *      above T (more violations than the 1 % a P99 target allows): decrease at once.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
- *      a single violation to min(beta * x, the last allowance verified good), and the busy
- *      part is dropped first. The allowance that failed becomes a ceiling.
+ *      a single violation to the last allowance verified good, and the busy part is
+ *      dropped first. The allowance that failed becomes a ceiling.
  *   2. Not enough evidence since the last change (min_samples samples): hold.
- *   3. P99 since the last change inside the band [band_lo * T, T]: hold.
+ *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
+ *      above T (a decrease less than a window ago): hold.
  *   4. Below the band: relax. With the feedforward known (the P99 measured at the floor,
  *      ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits at most
  *      about that long for queued lower work. Otherwise, or above it, add
- *      gain * (band_lo * T - P99) (at least step_min, at most doubling), never past 90% of
- *      the ceiling; the ceiling is forgotten after probe_ns without violations, or at once
- *      when P99 falls below half the target (the load went away).
+ *      gain * (band_lo * T - P99) (at least step_min, at most doubling), never past
+ *      (1 - ceil_margin) of the ceiling; the ceiling is forgotten after probe_ns without
+ *      violations.
  * Windup: x is clamped to [0, a_top + b_top]; at the floor with P99 above T over
  * min_samples samples the target is reported unreachable and x stays 0 until P99 at the
  * floor falls to T or the target is raised (judged at once from the last floor P99); no
@@ -58,7 +60,7 @@ struct law_params {
 	double beta;          /* decrease factor on a single violation; 0.5 */
 	uint32_t burst_viol;  /* violations in one interval that count as a burst; 2 */
 	double severe;        /* one sample above severe * T is a burst too; 1.5 */
-	uint32_t min_samples; /* samples since the last change before relaxing; 10 */
+	uint32_t min_samples; /* samples since the last change before relaxing; 20 */
 	double gain;          /* relaxation step per ns of slack below the band; 0.5 */
 	double ff_frac;       /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
 	double ceil_margin;   /* stay this fraction below the last failed allowance; 0.1 */

@@ -277,7 +277,7 @@ static struct law_input quiet(uint64_t now, uint64_t p99)
 		                .win_p99_ns = p99,
 		                .int_n = 1,
 		                .int_max_ns = p99,
-		                .since_n = 10,
+		                .since_n = 20,
 		                .since_p99_ns = p99,
 		                .a_top_ns = 4 * MS,
 		                .b_top_ns = 8 * MS,
@@ -307,7 +307,7 @@ static void single_violation_back_to_good_and_ceiling(void **state)
 	/* One late sample: back to x1, the last allowance verified good. */
 	in = quiet(now += TICK, 2 * MS);
 	in.int_viol = 1;
-	in.int_max_ns = 11 * MS;
+	in.int_max_ns = in.win_p99_ns = 11 * MS;
 	in.since_n = 3;
 	assert_true(law_tick(&l, &in));
 	assert_true(l.x_ns == x1);
@@ -331,7 +331,18 @@ static void single_violation_back_to_good_and_ceiling(void **state)
 	in = quiet(now += TICK, 9 * MS);
 	in.int_viol = 1;
 	in.int_max_ns = 11 * MS;
-	law_tick(&l, &in);
+	/* Within the budget (the window's P99 still below T): no decrease. */
+	assert_false(law_tick(&l, &in));
+	assert_true(l.x_ns == x1);
+	in = quiet(now += TICK, 9 * MS);
+	in.int_viol = 1;
+	in.int_max_ns = in.win_p99_ns = 11 * MS;
+	assert_true(law_tick(&l, &in));
+	assert_true(l.x_ns == p.beta * x1);
+	/* While the window remembers the violation, evidence below the band does not relax. */
+	in = quiet(now += TICK, 2 * MS);
+	in.win_p99_ns = 11 * MS;
+	assert_false(law_tick(&l, &in));
 	assert_true(l.x_ns == p.beta * x1);
 }
 
@@ -353,7 +364,7 @@ static void busy_range_dropped_first(void **state)
 	assert_true(l.x_ns > 4 * MS * 1.5); /* well into the busy range */
 	in = quiet(now += TICK, 2 * MS);
 	in.int_viol = 1;
-	in.int_max_ns = 101 * MS;
+	in.int_max_ns = in.win_p99_ns = 101 * MS;
 	law_tick(&l, &in);
 	assert_true(l.x_ns <= 4 * MS); /* no busy window left */
 	assert_true(l.x_ns > 0);

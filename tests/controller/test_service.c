@@ -41,8 +41,8 @@ static void old_bursts_stay_out_of_the_evidence(void **state)
 
 	(void)state;
 	assert_int_equal(svc_init(&s, "online", 0, 0, 3 * MS, 1000 * MS, 20 * MS, 0), 0);
-	/* Ten quick samples at the floor: the law relaxes and restarts the evidence. */
-	for (int i = 0; i < 10; i++)
+	/* Twenty quick samples at the floor: the law relaxes and restarts the evidence. */
+	for (int i = 0; i < 20; i++)
 		svc_sample(&s, now += 2 * MS, 1 * MS, 10);
 	now += 20 * MS;
 	assert_true(svc_tick(&s, now, 4 * MS, 8 * MS, true));
