@@ -9,6 +9,10 @@ under several configurations in the same call, so that ratios are measured side 
   mps-prio       MPS, batch jobs as below-normal clients (CUDA_MPS_CLIENT_PRIORITY=1)
   shim-wN        libxsched.so in every process: service high, batch low with static window N
   mps-shim-wN    the same under MPS
+  ctl-T          libxsched.so everywhere and the controller: xsched-ctl run --p99-target T,
+                 T a duration (10ms) or a multiple of the solo P99 measured in the same call
+                 (x1.3); service high, batch low with no static window
+  mps-ctl-T      the same under MPS
 
 Writes results.json and table.md under --out. Usage (on the GPU machine):
   bench/harness.py --build build --out $OUT --configs native,shim-w1 --batch-jobs 1 \
@@ -50,19 +54,53 @@ class Mps:
 
 
 def parse_config(name):
-    """-> (uses_mps, batch_env, online_env) for a configuration name."""
+    """-> (uses_mps, batch_env, online_env, controller target or None) for a configuration."""
     mps = name.startswith("mps")
     rest = name[4:] if mps else name
     if rest in ("", "native") or name == "mps":
-        return mps, {}, {}
+        return mps, {}, {}, None
     if rest == "prio":
-        return mps, {"CUDA_MPS_CLIENT_PRIORITY": "1"}, {}
-    if rest.startswith("shim-w"):
+        return mps, {"CUDA_MPS_CLIENT_PRIORITY": "1"}, {}, None
+    if rest.startswith("shim-w") and rest[len("shim-w"):].isdigit():
         w = int(rest[len("shim-w"):])
         return (mps, {"XSCHED_PRIORITY": "low", "XSCHED_WINDOW": str(w), "SHIM": "1"},
-                {"XSCHED_PRIORITY": "high", "SHIM": "1"})
+                {"XSCHED_PRIORITY": "high", "SHIM": "1"}, None)
+    if rest.startswith("ctl-") and len(rest) > 4:
+        return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1"},
+                {"XSCHED_PRIORITY": "high", "SHIM": "1"}, rest[4:])
     raise SystemExit(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
-                     f"mps-shim-wN")
+                     f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3)")
+
+
+def target_ms(spec, solo_p99):
+    if spec.startswith("x"):
+        return float(spec[1:]) * solo_p99
+    for unit, scale in (("ms", 1.0), ("us", 1e-3), ("s", 1e3)):
+        if spec.endswith(unit):
+            return float(spec[:-len(unit)]) * scale
+    raise SystemExit(f"harness: bad target {spec!r}: want e.g. 10ms or x1.3")
+
+
+class Controller:
+    """xsched-ctl run for the duration of one case."""
+
+    def __init__(self, a, target, out_name):
+        self.cmd = [os.path.join(a.build, "bin", "xsched-ctl"), "run", "--p99-target",
+                    f"{target * 1000:.0f}us", "-v"]
+        self.log = os.path.join(a.out, out_name)
+
+    def __enter__(self):
+        self.f = open(self.log, "w")
+        self.p = subprocess.Popen(self.cmd, stdout=self.f, stderr=subprocess.STDOUT)
+        time.sleep(1)
+        if self.p.poll() is not None:
+            raise RuntimeError(f"controller exited {self.p.returncode}: {open(self.log).read()}")
+        return self
+
+    def __exit__(self, *exc):
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=10)
+        self.f.close()
 
 
 def proc_env(base, extra, lib):
@@ -83,8 +121,19 @@ def last_json(text):
     return None
 
 
-def run_case(a, config, jobs):
-    mps, benv, oenv = parse_config(config)
+def run_case(a, config, jobs, solo_p99):
+    mps, benv, oenv, target = parse_config(config)
+    if target is None:
+        return run_mix(a, config, jobs, mps, benv, oenv)
+    t = target_ms(target, solo_p99)
+    with Controller(a, t, f"{a.name}-{config}-ctl.log"):
+        r = run_mix(a, config, jobs, mps, benv, oenv)
+    r["target_ms"] = t
+    r["target_held"] = r["online"]["p99_ms"] <= t
+    return r
+
+
+def run_mix(a, config, jobs, mps, benv, oenv):
     base = dict(MPS_DIRS) if mps else {}
     lib = os.path.abspath(os.path.join(a.build, "lib", "libxsched.so"))
     batch = []
@@ -142,26 +191,29 @@ def solo(a, mps):
 
 
 def table(runs, solos):
-    native = {}
-    for r in runs:
-        if r["config"] in ("native", "mps"):
-            native[r["config"] == "mps"] = r["batch_images_per_s"]
-    rows = ["| configuration | batch jobs | P50 ms | P99 ms | max ms | P99 / solo | rate req/s"
-            " | batch img/s | batch vs native |", "|---|---|---|---|---|---|---|---|---|"]
+    """Markdown: one row per configuration; ratios against the same server mode's solo run
+    and native batch throughput."""
+    native = {r["config"] == "mps": r["batch_images_per_s"] for r in runs
+              if r["config"] in ("native", "mps")}
+    rows = ["| configuration | batch jobs | target ms | P50 ms | P99 ms | max ms | P99 / solo"
+            " | rate req/s | batch img/s | batch vs native |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def row(name, jobs, o, solo, img, ref, target):
+        ratio = f"{o['p99_ms'] / solo['p99_ms']:.2f}x" if solo else "-"
+        share = f"{100 * img / ref:.1f}%" if img is not None and ref else "-"
+        img = f"{img:.0f}" if img is not None else "-"
+        tgt = "-" if target is None else f"{target:.2f}" + (" held" if o["p99_ms"] <= target
+                                                            else " MISSED")
+        return (f"| {name} | {jobs} | {tgt} | {o['p50_ms']:.2f} | {o['p99_ms']:.2f}"
+                f" | {o['max_ms']:.2f} | {ratio} | {o['rate_achieved']:.1f} | {img} | {share} |")
+
     for r in runs:
         mps = r["config"].startswith("mps")
-        o, s = r["online"], solos.get(mps)
-        ref = native.get(mps)
-        rows.append(f"| {r['config']} | {r['batch_jobs']} | {o['p50_ms']:.2f} | {o['p99_ms']:.2f}"
-                    f" | {o['max_ms']:.2f} | {o['p99_ms'] / s['p99_ms']:.2f}x"
-                    f" | {o['rate_achieved']:.1f} | {r['batch_images_per_s']:.0f}"
-                    f" | {100 * r['batch_images_per_s'] / ref:.1f}% |" if ref and s else
-                    f"| {r['config']} | {r['batch_jobs']} | {o['p50_ms']:.2f} | {o['p99_ms']:.2f}"
-                    f" | {o['max_ms']:.2f} | - | {o['rate_achieved']:.1f}"
-                    f" | {r['batch_images_per_s']:.0f} | - |")
+        rows.append(row(r["config"], r["batch_jobs"], r["online"], solos.get(mps),
+                        r["batch_images_per_s"], native.get(mps), r.get("target_ms")))
     for mps, s in sorted(solos.items()):
-        rows.append(f"| solo{' (MPS)' if mps else ''} | 0 | {s['p50_ms']:.2f} | {s['p99_ms']:.2f}"
-                    f" | {s['max_ms']:.2f} | 1.00x | {s['rate_achieved']:.1f} | - | - |")
+        rows.append(row("solo (MPS)" if mps else "solo", 0, s, s, None, None, None))
     return "\n".join(rows) + "\n"
 
 
@@ -193,9 +245,10 @@ def main():
             solos[mps] = solo(a, mps)
             log(f"solo{' mps' if mps else ''}: {solos[mps]}")
             for c in group:
-                r = run_case(a, c, a.batch_jobs)
+                r = run_case(a, c, a.batch_jobs, solos[mps]["p99_ms"])
                 log(f"{c}: P99 {r['online']['p99_ms']:.2f} ms, batch "
-                    f"{r['batch_images_per_s']:.0f} img/s")
+                    f"{r['batch_images_per_s']:.0f} img/s"
+                    + (f", target {r['target_ms']:.2f} ms" if "target_ms" in r else ""))
                 runs.append(r)
         finally:
             if ctx:
