@@ -56,7 +56,7 @@ static uint64_t now_ns(void)
 
 struct options {
 	uint64_t interval_ns, duration_ns;
-	bool json, histogram;
+	bool json, histogram, skip_shimmed;
 	pid_t pids[MAX_PIDS];
 	size_t npids;
 	const char *libs[MAX_LIBS];
@@ -91,6 +91,8 @@ static int parse(int argc, char **argv, struct options *o)
 			o->json = true;
 		} else if (!strcmp(a, "--histogram")) {
 			o->histogram = true;
+		} else if (!strcmp(a, "--skip-shimmed")) {
+			o->skip_shimmed = true;
 		} else if ((val = arg_value(argc, argv, &i, "--interval", &missing))) {
 			why = parse_duration(val, MIN_INTERVAL_NS, MAX_DURATION_NS,
 			                     &o->interval_ns);
@@ -151,6 +153,7 @@ static int run(const struct options *opt)
 		.npids = opt->npids,
 		.libs = opt->libs,
 		.nlibs = opt->nlibs,
+		.skip_shimmed = opt->skip_shimmed,
 		.on_burst = on_burst,
 	};
 	uint64_t start, next, end;

@@ -48,10 +48,10 @@ def main():
           "per-interval launches add up to the total")
     check(within(run["burst_p50_us"] / 1e3, own["p50_ms"], 0.10), "P50 within 10%")
     check(within(run["burst_p99_us"] / 1e3, own["p99_ms"], 0.10), "P99 within 10%")
-    last = intervals(objs, held.pid)[-1]
-    check(last["exited"] and last["in_flight"] == 0,
-          "ends with nothing in flight, exited (%s)" % {k: last[k] for k in
-                                                       ("exited", "in_flight", "streams")})
+    rows = [{k: o[k] for k in ("exited", "launches", "in_flight")}
+            for o in intervals(objs, held.pid)]
+    check(rows[-1]["exited"] and rows[-1]["in_flight"] == 0,
+          "ends with nothing in flight, exited (rows %s)" % rows)
     check(run["syncs"] >= own["requests"], "every request's synchronisation seen")
 
 

@@ -20,27 +20,27 @@ def main():
     obs = Observer(ctl, ["--interval", "500ms"])
     try:
         time.sleep(0.5)
-        p = subprocess.run([bindir + "/online", "--rate", "200", "--duration", "2", "--warmup",
-                            "0"], env=sim_env(name, simlib), capture_output=True, text=True,
-                           timeout=60)
+        p = subprocess.Popen([bindir + "/online", "--rate", "200", "--duration", "2",
+                              "--warmup", "0"], env=sim_env(name, simlib),
+                             stdout=subprocess.PIPE, text=True)
+        out, _ = p.communicate(timeout=60)
         check(p.returncode == 0, "workload exited 0")
         time.sleep(1.2)
         objs = obs.stop()
     finally:
         remove_sim_files(name)
-    own = workload_json(p.stdout)
-    pid = None
-    for o in objs:
-        if o["comm"] == "online" and o["scope"] == "run" and o["launches"] > 0:
-            pid = o["pid"]
-    check(pid is not None, "the late process appears, with launches")
+    own = workload_json(out)
+    pid = p.pid
+    check(any(o["pid"] == pid for o in objs), "the late process appears")
     run = run_line(objs, pid)
     print("workload launches %d, observer %d (those before the attach are missed)" %
           (own["launches"], run["launches"]))
-    check(0 < run["launches"] <= own["launches"], "launches counted, never more than made")
+    check(0 < run["launches"] <= own["launches"] and run["comm"] == "online",
+          "launches counted, never more than made; named")
     check(run["launch_probes"] and run["cuda"], "launch probes attached, CUDA seen")
     check(run["bursts"] > 0 and run["burst_p50_us"] is not None, "bursts measured")
-    check(intervals(objs, pid)[-1]["exited"], "its exit is reported")
+    rows = [{k: o[k] for k in ("exited", "launches", "in_flight")} for o in intervals(objs, pid)]
+    check(rows[-1]["exited"], "its exit is reported (rows %s)" % rows)
 
 
 if __name__ == "__main__":

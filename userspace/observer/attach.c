@@ -64,15 +64,6 @@ static int push_link(struct bpf_link ***links, size_t *n, struct bpf_link *l)
 	return 0;
 }
 
-/* Destroys links newest first: an entry probe goes before its return probe, so no call
- * is left half-seen. */
-static void destroy_links(struct bpf_link **links, size_t n)
-{
-	while (n)
-		bpf_link__destroy(links[--n]);
-	free(links);
-}
-
 /* Attaches spec i of l for pid (-1: every process): the return probe first, so that the
  * entry probe never fires without it. */
 static int attach_spec(struct xobs *o, struct lib *l, size_t i, pid_t pid, struct bpf_link ***links,
@@ -144,7 +135,7 @@ struct lib *lib_find(struct xobs *o, const struct file_id *id)
 
 static void lib_free(struct lib *l)
 {
-	destroy_links(l->links, l->nlinks);
+	reaper_destroy_links(l->links, l->nlinks);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->offsets);
@@ -247,12 +238,12 @@ int watch_add(struct xobs *o, pid_t pid, struct lib *l)
 			         l->path, strerror(-err));
 	}
 	if (err == -ESRCH) {
-		destroy_links(w.links, w.nlinks);
+		reaper_destroy_links(w.links, w.nlinks);
 		return err;
 	}
 	v = realloc(o->watches, (o->nwatches + 1) * sizeof(*v));
 	if (!v) {
-		destroy_links(w.links, w.nlinks);
+		reaper_destroy_links(w.links, w.nlinks);
 		return -ENOMEM;
 	}
 	o->watches = v;
@@ -266,7 +257,7 @@ void watch_drop_pid(struct xobs *o, pid_t pid)
 
 	for (size_t i = 0; i < o->nwatches; i++) {
 		if (o->watches[i].pid == pid)
-			destroy_links(o->watches[i].links, o->watches[i].nlinks);
+			reaper_destroy_links(o->watches[i].links, o->watches[i].nlinks);
 		else
 			o->watches[k++] = o->watches[i];
 	}
@@ -276,7 +267,7 @@ void watch_drop_pid(struct xobs *o, pid_t pid)
 void libs_free(struct xobs *o)
 {
 	for (size_t i = 0; i < o->nwatches; i++)
-		destroy_links(o->watches[i].links, o->watches[i].nlinks);
+		reaper_destroy_links(o->watches[i].links, o->watches[i].nlinks);
 	free(o->watches);
 	o->watches = NULL;
 	o->nwatches = 0;

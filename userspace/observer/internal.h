@@ -94,6 +94,11 @@ bool watch_has(const struct xobs *o, pid_t pid);
 void watch_drop_pid(struct xobs *o, pid_t pid);
 void libs_free(struct xobs *o);
 
+/* reaper.c: destroys the links (and frees the array) on other threads; reaper_wait()
+ * returns when all are gone. */
+void reaper_destroy_links(struct bpf_link **links, size_t n);
+void reaper_wait(void);
+
 /* procscan.c */
 /* The path under which we can open what process `pid` calls `path`: through its root
  * (containers) or, for a relative path, its working directory. */

@@ -373,6 +373,7 @@ void xobs_close(struct xobs *o)
 		return;
 	ring_buffer__free(o->rb);
 	libs_free(o);
+	reaper_wait();
 	xobs_libwatch_bpf__destroy(o->libwatch);
 	xobs_ioctl_bpf__destroy(o->ioctl);
 	xobs_launch_bpf__destroy(o->launch);
