@@ -31,11 +31,10 @@
 #define XOBS_STREAM_PER_THREAD (1ULL << 63)
 
 /* Attach-cookie bits, set per probed symbol by the loader. */
-#define XOBS_CK_PER_THREAD (1U << 0) /* _ptsz/_ptds/_spt entry point: NULL is the thread's stream  \
-	                              */
-#define XOBS_CK_HIP       (1U << 1)  /* a HIP entry point (else CUDA) */
-#define XOBS_CK_FLAGS_ARG (1U << 2)  /* stream creation: the second argument is the flags */
-#define XOBS_CK_PRIO_ARG  (1U << 3)  /* stream creation: the third argument is the priority */
+#define XOBS_CK_PER_THREAD (1U << 0) /* _ptsz/_ptds/_spt: NULL is the thread's stream */
+#define XOBS_CK_HIP        (1U << 1) /* a HIP entry point (else CUDA) */
+#define XOBS_CK_FLAGS_ARG  (1U << 2) /* stream creation: the second argument is the flags */
+#define XOBS_CK_PRIO_ARG   (1U << 3) /* stream creation: the third argument is the priority */
 
 /* CU_STREAM_NON_BLOCKING and hipStreamNonBlocking. */
 #define XOBS_STREAM_NON_BLOCKING 0x1U
