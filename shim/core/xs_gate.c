@@ -109,15 +109,29 @@ static void marker_done(struct xs_marker *mk)
 	xs_stream_credit(mk->s, mk->seq_end);
 }
 
+/* Credit every marker found complete. A stream's markers complete in order, so once one of
+ * a stream is found pending the others of that stream are not asked about this time: an
+ * unthrottled process may have many markers out, and the reap stays a few queries. */
 static void reap_locked(struct xs_dev *d)
 {
+	struct xs_stream *pending[8];
+	unsigned int npending = 0;
 	for (unsigned int i = 0, seen = 0; i < XS_MARKERS && seen < d->nmarkers; i++) {
 		struct xs_marker *mk = &d->mk[i];
 		if (!mk->used)
 			continue;
 		seen++;
-		if (!mk->done && xs.be->marker_query(&mk->m))
-			marker_done(mk);
+		if (!mk->done) {
+			bool skip = false;
+			for (unsigned int k = 0; k < npending && !skip; k++)
+				skip = pending[k] == mk->s;
+			if (skip)
+				continue;
+			if (xs.be->marker_query(&mk->m))
+				marker_done(mk);
+			else if (npending < sizeof(pending) / sizeof(pending[0]))
+				pending[npending++] = mk->s;
+		}
 		if (mk->done && mk->waiters == 0) {
 			marker_free(d, mk);
 			seen--;
