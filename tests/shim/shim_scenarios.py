@@ -22,6 +22,8 @@ Scenarios:
   passthrough  a broken segment or a bad setting: every call passes through, said once
   run          xsched-run: settings reach the program, bad values are refused (exit 2)
   exec         exec() in the same process takes over its slot; dlsym(RTLD_NEXT) unchanged
+  coverage     every entry point the driver serves for an exported name comes back as the
+               shim's hook, through dlsym and through cuGetProcAddress_v2 (xsched-cuda-probe)
 """
 import argparse
 import json
@@ -423,6 +425,26 @@ def scenario_exec(env, check):
         check(rc == 0, f"RTLD_NEXT {'with' if preload else 'without'} the shim: {out.strip()}")
 
 
+def scenario_coverage(env, check):
+    names = subprocess.run(["nm", "-D", "--defined-only", lib_path()], capture_output=True,
+                           text=True, check=True).stdout.split()
+    names = [n for n in names if n.startswith("cu")]
+    check(len(names) > 100, f"the shim exports {len(names)} CUDA entry points")
+    with Sim(env, "fifo"):
+        for version in ("12000", "13000"):
+            r = subprocess.run([bin_path("xsched-cuda-probe"), version], input="\n".join(names),
+                               env=shimmed(env), capture_output=True, text=True)
+            rows = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+            summary = rows[-1] if rows and rows[-1].get("summary") else {}
+            missed = [x["name"] for x in rows if "MISSED" in (x.get("dlsym"), x.get("getproc"))]
+            check(r.returncode == 0 and summary.get("missed") == 0 and not missed,
+                  f"CUDA {version}: {summary.get('getproc_hooked')} of {len(names)} hooked "
+                  f"through cuGetProcAddress_v2, missed: {missed}")
+            launch = [x for x in rows if x.get("name") == "cuLaunchKernel"]
+            check(launch and launch[0]["getproc"] == "hook" and launch[0]["dlsym"] == "hook",
+                  f"CUDA {version}: cuLaunchKernel hooked both ways")
+
+
 SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}
 
 
@@ -433,7 +455,7 @@ def main():
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     a = ap.parse_args()
     BUILD = a.build
-    needs = [lib_path(), bin_path("xsched-testctl"), bin_path("simgpu"), bin_path("online"),
+    needs = [lib_path(), bin_path("xsched-testctl"), bin_path("xsched-cuda-probe"), bin_path("simgpu"), bin_path("online"),
              bin_path("batch"), bin_path("correctness"),
              os.path.join(BUILD, "sim", "lib", "libcuda.so.1")]
     missing = [n for n in needs if not os.path.exists(n)]
