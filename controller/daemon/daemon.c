@@ -329,9 +329,10 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		ctl_pub_remove(d->pub, d->o.shm_name);
 		ctl_pub_unmap(d->pub);
 	}
-	ebpf_stop(d);
 	fprintf(stderr, "xsched-ctl: %s: every process back at its default window\n",
 	        strsignal(stop_signal));
+	/* Last: detaching the probes can take the kernel seconds. */
+	ebpf_stop(d);
 	for (int i = 0; i < D_MAX_SVCS; i++)
 		if (d->svcs[i].used)
 			svc_free(&d->svcs[i].s);

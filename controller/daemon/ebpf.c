@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unshimmed services through the eBPF observer (ebpf.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,12 @@
 #include "ebpf.h"
 
 #ifdef XSCHED_HAVE_OBSERVER
+#include <pthread.h>
+
 #include "xobs.h"
 
 #define E_MAX_PROCS       64
+#define E_QUEUE           4096
 #define E_RESCAN_EVERY_NS 1000000000ull
 #define E_FORGET_AFTER_NS 10000000000ull
 
@@ -18,18 +22,90 @@
 struct eproc {
 	bool used;
 	pid_t pid;
-	char comm[16];
 	struct dproc view; /* identity and decision, as for a shimmed process */
 	uint64_t last_seen_ns;
 };
 
+/* What the observer thread hands to the control loop: a burst, or (launches == UINT64_MAX)
+ * a process found using a GPU runtime. */
+struct ev {
+	pid_t pid;
+	uint64_t start_ns, end_ns, launches;
+};
+
+/*
+ * The observer runs in a thread of its own: attaching probes to a new process can keep the
+ * kernel busy for seconds, and the control loop (and its heartbeat) must not wait for
+ * that. The thread owns the xobs handle; the loop only takes events from the queue.
+ */
 static struct {
 	struct xobs *o;
-	struct daemon *d;
+	pthread_t thread;
+	bool running;
+	_Atomic bool stop;
+	pthread_mutex_t lock;
+	struct ev q[E_QUEUE];
+	size_t qn;
+	uint64_t qdropped;
 	struct eproc procs[E_MAX_PROCS];
-	uint64_t last_rescan_ns;
 	bool warned_gpu, warned_full;
-} eb;
+} eb = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void push(const struct ev *e)
+{
+	pthread_mutex_lock(&eb.lock);
+	if (eb.qn < E_QUEUE)
+		eb.q[eb.qn++] = *e;
+	else
+		eb.qdropped++;
+	pthread_mutex_unlock(&eb.lock);
+}
+
+static void on_burst(const struct xobs_burst *b, void *ctx)
+{
+	struct ev e = {
+		.pid = b->pid, .start_ns = b->start_ns, .end_ns = b->end_ns, .launches = b->launches
+	};
+
+	(void)ctx;
+	push(&e);
+}
+
+static void discover(void)
+{
+	struct xobs_snapshot snap;
+
+	if (xobs_snapshot(eb.o, &snap))
+		return;
+	for (size_t i = 0; i < snap.nprocs; i++) {
+		struct ev e = { .pid = snap.procs[i].pid, .launches = UINT64_MAX };
+
+		if (!snap.procs[i].exited && !snap.procs[i].shimmed)
+			push(&e);
+	}
+	xobs_snapshot_free(&snap);
+}
+
+static void *observer_thread(void *arg)
+{
+	uint64_t last = 0;
+
+	(void)arg;
+	while (!atomic_load(&eb.stop)) {
+		uint64_t now;
+
+		xobs_poll(eb.o, 100);
+		now = xsched_now_ns();
+		if (now - last >= E_RESCAN_EVERY_NS) {
+			xobs_rescan(eb.o);
+			discover();
+			last = now;
+		}
+	}
+	xobs_close(eb.o);
+	eb.o = NULL;
+	return NULL;
+}
 
 static bool shimmed(const struct daemon *d, pid_t pid)
 {
@@ -79,62 +155,49 @@ static struct eproc *eproc_get(struct daemon *d, pid_t pid)
 	memset(free_e, 0, sizeof(*free_e));
 	free_e->used = true;
 	free_e->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(free_e->comm, sizeof(free_e->comm), f))
-			free_e->comm[strcspn(free_e->comm, "\n")] = '\0';
-		fclose(f);
-	}
 	/* Identity and policy as for a shimmed process; it asks for no level itself. */
 	free_e->view.pid = pid;
 	free_e->view.slot = -1;
 	free_e->view.ov_prio = -1;
 	free_e->view.requested = -1;
-	memcpy(free_e->view.comm, free_e->comm, sizeof(free_e->comm));
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(free_e->view.comm, sizeof(free_e->view.comm), f))
+			free_e->view.comm[strcspn(free_e->view.comm, "\n")] = '\0';
+		fclose(f);
+	}
 	census_identity(&free_e->view);
 	decide(d, &free_e->view);
 	return free_e;
 }
 
-static void on_burst(const struct xobs_burst *b, void *ctx)
+/* The service of an unshimmed process, -1 when it has none (or its GPU is unknown). */
+static int eproc_svc(struct daemon *d, struct eproc *e)
 {
-	struct daemon *d = ctx;
-	struct eproc *e;
-	int g, s;
+	int g;
 
-	if (shimmed(d, b->pid))
-		return; /* the shim's own samples are exact and already counted */
-	e = eproc_get(d, b->pid);
-	if (!e)
-		return;
-	e->last_seen_ns = d->now;
 	if (!e->view.dec.target_ns)
-		return;
+		return -1;
 	g = only_gpu(d);
 	if (g < 0) {
-		if (!eb.warned_gpu)
+		if (!eb.warned_gpu && xsched_gpu_at(d->shm, 1))
 			fprintf(stderr,
 			        "xsched-ctl: %s (pid %d) runs without the shim on a machine "
 			        "with several GPUs: its GPU is unknown, its target not held\n",
-			        e->comm, (int)b->pid);
-		eb.warned_gpu = true;
-		return;
+			        e->view.comm, (int)e->pid);
+		eb.warned_gpu = eb.warned_gpu || xsched_gpu_at(d->shm, 1);
+		return -1;
 	}
-	s = svc_find_or_add(d, e->view.dec.service, g, e->view.dec.prio, e->view.dec.target_ns);
-	if (s < 0)
-		return;
-	svc_sample(&d->svcs[s].s, b->end_ns, b->end_ns > b->start_ns ? b->end_ns - b->start_ns : 0,
-	           (uint32_t)b->launches);
+	return svc_find_or_add(d, e->view.dec.service, g, e->view.dec.prio, e->view.dec.target_ns);
 }
 
 void ebpf_start(struct daemon *d)
 {
-	struct xobs_opts xo = { .skip_shimmed = true, .on_burst = on_burst, .ctx = d };
+	struct xobs_opts xo = { .skip_shimmed = true, .on_burst = on_burst };
 	char err[512];
 	int rc;
 
-	eb.d = d;
 	if (d->o.no_ebpf) {
 		snprintf(d->note, sizeof(d->note), "eBPF off (--no-ebpf)");
 		return;
@@ -149,22 +212,51 @@ void ebpf_start(struct daemon *d)
 		snprintf(d->note, sizeof(d->note), "eBPF unavailable: %.100s", err);
 		return;
 	}
+	if (pthread_create(&eb.thread, NULL, observer_thread, NULL)) {
+		xobs_close(eb.o);
+		eb.o = NULL;
+		fprintf(stderr, "xsched-ctl: cannot start the eBPF observer's thread: using shim "
+		                "telemetry only\n");
+		snprintf(d->note, sizeof(d->note), "eBPF observer thread failed");
+		return;
+	}
+	eb.running = true;
 	d->ebpf = true;
-	eb.last_rescan_ns = d->now;
 }
 
 void ebpf_poll(struct daemon *d)
 {
-	if (!eb.o)
+	static struct ev batch[E_QUEUE];
+	size_t n;
+
+	if (!eb.running)
 		return;
-	xobs_poll(eb.o, 0);
-	if (d->now - eb.last_rescan_ns >= E_RESCAN_EVERY_NS) {
-		xobs_rescan(eb.o);
-		eb.last_rescan_ns = d->now;
+	pthread_mutex_lock(&eb.lock);
+	n = eb.qn;
+	memcpy(batch, eb.q, n * sizeof(batch[0]));
+	eb.qn = 0;
+	pthread_mutex_unlock(&eb.lock);
+	for (size_t i = 0; i < n; i++) {
+		const struct ev *v = &batch[i];
+		struct eproc *e;
+		int s;
+
+		if (shimmed(d, v->pid))
+			continue; /* the shim's own samples are exact and already counted */
+		e = eproc_get(d, v->pid);
+		if (!e)
+			continue;
+		e->last_seen_ns = d->now;
+		if (v->launches == UINT64_MAX || (s = eproc_svc(d, e)) < 0)
+			continue;
+		svc_sample(&d->svcs[s].s, v->end_ns,
+		           v->end_ns > v->start_ns ? v->end_ns - v->start_ns : 0,
+		           (uint32_t)v->launches);
 	}
 	/* Keep the services of unshimmed members alive and forget the quiet ones. */
 	for (int i = 0; i < E_MAX_PROCS; i++) {
 		struct eproc *e = &eb.procs[i];
+		int s;
 
 		if (!e->used)
 			continue;
@@ -172,15 +264,9 @@ void ebpf_poll(struct daemon *d)
 			e->used = false;
 			continue;
 		}
-		if (e->view.dec.target_ns) {
-			int g = only_gpu(d), s;
-
-			if (g >= 0 &&
-			    (s = svc_find_or_add(d, e->view.dec.service, g, e->view.dec.prio,
-			                         e->view.dec.target_ns)) >= 0) {
-				d->svcs[s].members++;
-				d->svcs[s].last_member_ns = d->now;
-			}
+		if ((s = eproc_svc(d, e)) >= 0) {
+			d->svcs[s].members++;
+			d->svcs[s].last_member_ns = d->now;
 		}
 	}
 }
@@ -188,9 +274,11 @@ void ebpf_poll(struct daemon *d)
 void ebpf_stop(struct daemon *d)
 {
 	(void)d;
-	if (eb.o)
-		xobs_close(eb.o);
-	eb.o = NULL;
+	if (!eb.running)
+		return;
+	atomic_store(&eb.stop, true);
+	pthread_join(eb.thread, NULL);
+	eb.running = false;
 }
 
 #else /* built without the observer */
