@@ -73,8 +73,10 @@ class Observer:
                 self.ready.set()
         self.ready.set()
 
-    def stop(self, timeout=30):
-        """Stops it (SIGINT) and returns its JSON objects."""
+    def stop(self, timeout=600):
+        """Stops it (SIGINT) and returns its JSON objects. Exiting takes a while: the kernel
+        detaches uprobes one at a time, about 0.1 s each, and an observer that watched every
+        GPU process on a busy machine holds hundreds."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         out, _ = self.proc.communicate(timeout=timeout)
