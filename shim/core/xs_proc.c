@@ -23,6 +23,9 @@
 struct xs_state xs;
 _Atomic int xs_captures;
 
+/* How long a thread waits for another one's registration before passing its call through. */
+#define INIT_WAIT_NS 2000000000ull
+
 static _Thread_local bool in_init;
 static const struct xs_backend *backend;
 
@@ -150,7 +153,12 @@ bool xs_enabled(void)
 		in_init = false;
 		return s == XS_ACTIVE;
 	}
-	while ((s = atomic_load_explicit(&xs.state, memory_order_acquire)) == XS_INITING)
+	/* Another thread is registering: wait for it, so that no command slips past the window
+	 * uncounted; but not for ever (it may be waiting for a loader lock this thread holds:
+	 * then this call passes through). */
+	uint64_t give_up = xs_now_ns() + INIT_WAIT_NS;
+	while ((s = atomic_load_explicit(&xs.state, memory_order_acquire)) == XS_INITING &&
+	       xs_now_ns() < give_up)
 		sched_yield();
 	return s == XS_ACTIVE;
 }
