@@ -25,6 +25,7 @@ void law_params_default(struct law_params *p, uint64_t target_ns)
 		.burst_viol = 2,
 		.severe = 1.5,
 		.min_samples = 20,
+		.relax_samples = 100,
 		.gain = 0.5,
 		.ff_frac = 0.75,
 		.ceil_margin = 0.1,
@@ -205,8 +206,14 @@ bool law_tick(struct law *l, const struct law_input *in)
 		return true;
 
 	if (l->x_ns <= 0) {
-		if (in->since_n >= l->p.min_samples)
-			return judge_floor(l, in, (double)in->since_p99_ns);
+		if (in->since_n >= l->p.min_samples) {
+			/* Fresh samples: judge on every floor sample of the floor window (a
+			 * P99 over up to floor-window samples, not the maximum of a few). */
+			double p = in->floor_n >= in->since_n ? (double)in->floor_p99_ns
+			                                      : (double)in->since_p99_ns;
+
+			return judge_floor(l, in, p);
+		}
 		if (retarget && l->floor_p99_ns)
 			return judge_floor(l, in, (double)l->floor_p99_ns);
 		if (!in->win_n && !in->int_n) {
@@ -233,6 +240,12 @@ bool law_tick(struct law *l, const struct law_input *in)
 		l->good_ns = l->x_ns;
 		l->state = LAW_HOLDING;
 		l->why = "P99 within the band";
+		return false;
+	}
+	if (in->since_n < l->p.relax_samples) {
+		/* A 99th percentile needs about 100 samples to be seen at all: relaxing on
+		 * fewer would step into the tail blind. */
+		l->why = "below the band: gathering evidence to relax";
 		return false;
 	}
 	return relax(l, in, (double)in->since_p99_ns);

@@ -23,16 +23,19 @@
  *      dropped first. The allowance that failed becomes a ceiling.
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
- *      above T (a decrease less than a window ago): hold.
- *   4. Below the band: relax. With the feedforward known (the P99 measured at the floor,
- *      ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits at most
- *      about that long for queued lower work. Otherwise, or above it, add
+ *      above T (a decrease less than a window ago): hold. Below the band with fewer than
+ *      relax_samples samples: hold (a P99 needs ~100 samples to be seen).
+ *   4. Below the band: relax. With the feedforward known (the floor P99: over the floor
+ *      window, ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits
+ *      at most about that long for queued lower work. Otherwise, or above it, add
  *      gain * (band_lo * T - P99) (at least step_min, at most doubling), never past
  *      (1 - ceil_margin) of the ceiling; the ceiling is forgotten after probe_ns without
  *      violations.
- * Windup: x is clamped to [0, a_top + b_top]; at the floor with P99 above T over
- * min_samples samples the target is reported unreachable and x stays 0 until P99 at the
- * floor falls to T or the target is raised (judged at once from the last floor P99); no
+ * At the floor every min_samples fresh samples are judged on the floor window's P99: below
+ * the band relaxes (step 4), in the band holds.
+ * Windup: x is clamped to [0, a_top + b_top]; at the floor with the floor P99 above T the
+ * target is reported unreachable and x stays 0 until P99 at the floor falls to T or the
+ * target is raised (judged at once from the last floor P99); no
  * error accumulates meanwhile. A decrease goes to the last allowance verified good when
  * that is below x, else to beta * x (x itself was good: the load changed).
  */
@@ -56,16 +59,17 @@ const char *law_state_name(enum law_state s);
 
 struct law_params {
 	uint64_t target_ns;
-	double band_lo;       /* hold while P99 in [band_lo * T, T]; 0.8 */
-	double beta;          /* decrease factor on a single violation; 0.5 */
-	uint32_t burst_viol;  /* violations in one interval that count as a burst; 2 */
-	double severe;        /* one sample above severe * T is a burst too; 1.5 */
-	uint32_t min_samples; /* samples since the last change before relaxing; 20 */
-	double gain;          /* relaxation step per ns of slack below the band; 0.5 */
-	double ff_frac;       /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
-	double ceil_margin;   /* stay this fraction below the last failed allowance; 0.1 */
-	uint64_t probe_ns;    /* quiet time after which the ceiling is forgotten; 10 s */
-	uint64_t step_min_ns; /* smallest relaxation step; 0: T / 50 */
+	double band_lo;         /* hold while P99 in [band_lo * T, T]; 0.8 */
+	double beta;            /* decrease factor on a single violation; 0.5 */
+	uint32_t burst_viol;    /* violations in one interval that count as a burst; 2 */
+	double severe;          /* one sample above severe * T is a burst too; 1.5 */
+	uint32_t min_samples;   /* fresh samples for a judgement at the floor; 20 */
+	uint32_t relax_samples; /* samples since the last change before a step up; 100 */
+	double gain;            /* relaxation step per ns of slack below the band; 0.5 */
+	double ff_frac;         /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
+	double ceil_margin;     /* stay this fraction below the last failed allowance; 0.1 */
+	uint64_t probe_ns;      /* quiet time after which the ceiling is forgotten; 10 s */
+	uint64_t step_min_ns;   /* smallest relaxation step; 0: T / 50 */
 };
 
 void law_params_default(struct law_params *p, uint64_t target_ns);
@@ -79,6 +83,9 @@ struct law_input {
 	/* Samples since the allowance last changed (the caller restarts these when law_tick()
 	 * returns true). */
 	uint64_t since_n, since_p99_ns;
+	/* Samples taken at the floor (x = 0) over a longer window, kept while x > 0: the
+	 * P99 the service gets with lower processes at their floor, ~ its solo P99. */
+	uint64_t floor_n, floor_p99_ns;
 	/* Allowance at which every lower process is at its window maximum (idle, then busy);
 	 * from allot_tops(). */
 	double a_top_ns, b_top_ns;

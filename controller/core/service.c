@@ -27,6 +27,10 @@ int svc_init(struct svc *s, const char *name, int gpu, int prio, uint64_t target
 	s->prio = prio;
 	if (latwin_init(&s->win, window_ns, window_slots(window_ns, interval_ns), now_ns))
 		return -1;
+	if (latwin_init(&s->floor, SVC_FLOOR_WINDOW_NS, 20, now_ns)) {
+		latwin_free(&s->win);
+		return -1;
+	}
 	law_params_default(&p, target_ns);
 	law_init(&s->law, &p, now_ns);
 	s->since_start_ns = now_ns;
@@ -36,6 +40,7 @@ int svc_init(struct svc *s, const char *name, int gpu, int prio, uint64_t target
 void svc_free(struct svc *s)
 {
 	latwin_free(&s->win);
+	latwin_free(&s->floor);
 }
 
 void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t commands)
@@ -43,8 +48,11 @@ void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t co
 	uint64_t start_ns = end_ns > latency_ns ? end_ns - latency_ns : 0;
 
 	latwin_add(&s->win, end_ns, latency_ns);
-	if (start_ns >= s->since_start_ns)
+	if (start_ns >= s->since_start_ns) {
 		lathist_add(&s->since, latency_ns);
+		if (s->law.x_ns <= 0)
+			latwin_add(&s->floor, end_ns, latency_ns);
+	}
 	s->int_n++;
 	if (latency_ns > s->law.p.target_ns)
 		s->int_viol++;
@@ -61,6 +69,7 @@ bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, 
 	bool restart;
 
 	latwin_advance(&s->win, now_ns);
+	latwin_advance(&s->floor, now_ns);
 	in = (struct law_input){
 		.now_ns = now_ns,
 		.win_n = latwin_count(&s->win),
@@ -70,6 +79,8 @@ bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, 
 		.int_max_ns = s->int_max_ns,
 		.since_n = s->since.count,
 		.since_p99_ns = lathist_quantile(&s->since, 0.99),
+		.floor_n = latwin_count(&s->floor),
+		.floor_p99_ns = latwin_quantile(&s->floor, 0.99),
 		.a_top_ns = a_top_ns,
 		.b_top_ns = b_top_ns,
 		.ff_ok = ff_ok,

@@ -7,7 +7,8 @@
  * active), the interval (violations since the last tick: the law's fast path) and the
  * since-change histogram (the evidence the law relaxes on). A burst that began before the
  * allowance last changed is kept out of the since-change view: it was shaped by the old
- * allowance.
+ * allowance. Samples taken at the floor also go to a floor window (SVC_FLOOR_WINDOW_NS),
+ * whose P99 is the law's feedforward and its judge of reachability.
  */
 #ifndef XSCHED_SERVICE_H
 #define XSCHED_SERVICE_H
@@ -16,7 +17,8 @@
 #include "latwin.h"
 #include "law.h"
 
-#define SVC_NAME_MAX 32
+#define SVC_NAME_MAX        32
+#define SVC_FLOOR_WINDOW_NS 5000000000ull /* 5 s */
 
 struct svc {
 	char name[SVC_NAME_MAX];
@@ -25,6 +27,7 @@ struct svc {
 	struct law law;
 	struct latwin win;
 	struct lathist since;
+	struct latwin floor; /* samples taken while the law is at its floor */
 	uint64_t since_start_ns;
 	uint64_t int_n, int_viol, int_max_ns;
 	double burst_cmds;                /* commands per burst (EWMA) */
