@@ -9,6 +9,7 @@
 #   seeds-mps    the same under MPS, with MPS client priority and a 10 ms target
 #   three-jobs   beside three ResNet-50 bs256 jobs, time-slicing: native, controller at 6 ms
 #   spike        the service steps from 20 to 100 req/s mid-run: native and controller
+#   observe      the eBPF observer's view of a service against the app and the shim, and its cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build
@@ -18,8 +19,8 @@ while (($#)); do
 	case $1 in
 	--build) build=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
-	overhead | seeds | seeds-mps | three-jobs | spike) cases+=("$1"); shift ;;
-	*) echo "bench/run.sh: bad argument '$1': want --build DIR, --duration S, overhead, seeds, seeds-mps, three-jobs or spike" >&2; exit 2 ;;
+	overhead | seeds | seeds-mps | three-jobs | spike | observe) cases+=("$1"); shift ;;
+	*) echo "bench/run.sh: bad argument '$1': want --build DIR, --duration S, overhead, seeds, seeds-mps, three-jobs, spike or observe" >&2; exit 2 ;;
 	esac
 done
 ((${#cases[@]})) || { echo "bench/run.sh: name at least one case" >&2; exit 2; }
@@ -42,5 +43,6 @@ for c in "${cases[@]}"; do
 		--configs mps,mps-prio,mps-shim-w1,mps-shim-w2,mps-shim-w4,mps-shim-w8,mps-ctl-10ms,mps-ctl-x1.3 ;;
 	three-jobs) h --name three-jobs --batch-jobs 3 --batch-size 256 --configs native,ctl-6ms ;;
 	spike) h --name spike --rate-step 5:100 --configs native,ctl-x1.5 ;;
+	observe) python3 bench/observe_check.py --build "$build" --out "$out" ;;
 	esac
 done
