@@ -22,7 +22,7 @@ static void open_ctl(void)
 
 	snprintf(path, sizeof(path), "/dev/shm/%s.nvidiactl",
 	         name && *name ? name : "xsched-simgpu");
-	cs_g.ctl_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	cs_g.ctl_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 }
 
 CUresult cuInit(unsigned int flags)

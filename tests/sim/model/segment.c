@@ -201,10 +201,11 @@ static int map_segment(const struct simgpu_config *want, struct sim_shm **out)
 	else if (simgpu_config_from_env(&cfg))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/%s", name);
-	fd = shm_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	/* Shared with the creator's group, never with everyone: like the real device nodes'
+	 * usual "video"/"render" group access. */
+	fd = shm_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (fd < 0)
 		return -errno;
-	fchmod(fd, 0666); /* processes of other users share the device too */
 	if (flock(fd, LOCK_EX) || fstat(fd, &sb)) {
 		err = -errno;
 		goto out;
