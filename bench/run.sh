@@ -37,7 +37,7 @@ h() { python3 bench/harness.py --build "$build" --out "$out" --duration "$durati
 for c in "${cases[@]}"; do
 	echo "== $c"
 	case $c in
-	overhead) python3 bench/overhead.py --build "$build" --out "$out" ;;
+	overhead) python3 bench/overhead.py --build "$build" --out "$out" --duration "$duration" ;;
 	seeds) h --name seeds --configs native,shim-w1,shim-w2,shim-w4,shim-w8,ctl-x1.3 ;;
 	seeds-mps) h --name seeds-mps \
 		--configs mps,mps-prio,mps-shim-w1,mps-shim-w2,mps-shim-w4,mps-shim-w8,mps-ctl-10ms,mps-ctl-x1.3 ;;
