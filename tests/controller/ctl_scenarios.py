@@ -279,7 +279,7 @@ def unreachable(build):
         ctl = Ctl(s, "--p99-target", f"{T * 1000:.0f}us")
         b = batch(s)
         time.sleep(0.5)
-        o = online(s, 14)
+        o = online(s, 16)
         time.sleep(3)  # past the first judgement at the floor
         seen = []
         t0 = time.monotonic()
@@ -303,8 +303,9 @@ def unreachable(build):
             if back is None and x["w_idle"] > 1:
                 back = time.monotonic() - t_set
             time.sleep(0.05)
+        # Over 3 s: a CPU hiccup may still send the law back to the floor for a second.
         c0, t0 = proc(ctl.status(), b.pid)["completions"], time.monotonic()
-        time.sleep(1)
+        time.sleep(3)
         st = ctl.status()
         x, v = proc(st, b.pid), service(st)
         rate_after = (x["completions"] - c0) / (time.monotonic() - t0)
@@ -314,7 +315,9 @@ def unreachable(build):
         s.result(o)
         b.send_signal(signal.SIGINT)
         s.result(b)
-        ctl.stop()
+        log_ctl = ctl.stop()
+    if os.environ.get("CTL_DEBUG"):
+        print(log_ctl)
     table(f"unreachable target (solo P50 {S50:.2f} ms, P99 {S:.2f} ms)", rows,
           ["phase", "state", "allowance_us", "w_busy", "w_idle", "batch_cmd_s"])
     check(all(x[0] == "unreachable" for x in seen), "reported unreachable throughout: " +
