@@ -6,6 +6,7 @@
 #   overhead     shim cost on an unthrottled service and batch job (bench/overhead.py)
 #   seeds        ResNet-18 bs1 @20 req/s beside one ResNet-50 bs1024, time-slicing:
 #                native, static windows 1 2 4 8, controller at 1.3x solo P99
+#   seeds-ctl    the same, native and the controller only
 #   seeds-mps    the same under MPS, with MPS client priority and a 10 ms target
 #   three-jobs   beside three ResNet-50 bs256 jobs, time-slicing: native, controller at 6 ms
 #   spike        the service steps from 20 to 100 req/s mid-run: native and controller
@@ -19,7 +20,7 @@ while (($#)); do
 	case $1 in
 	--build) build=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
-	overhead | seeds | seeds-mps | three-jobs | spike | observe) cases+=("$1"); shift ;;
+	overhead | seeds | seeds-ctl | seeds-mps | three-jobs | spike | observe) cases+=("$1"); shift ;;
 	*) echo "bench/run.sh: bad argument '$1': want --build DIR, --duration S, overhead, seeds, seeds-mps, three-jobs, spike or observe" >&2; exit 2 ;;
 	esac
 done
@@ -34,11 +35,14 @@ export PYTHONUNBUFFERED=1
 } | tee "$out/machine.txt"
 
 h() { python3 bench/harness.py --build "$build" --out "$out" --duration "$duration" "$@"; }
+# A failing case is reported and the others still run.
+set +e
 for c in "${cases[@]}"; do
 	echo "== $c"
 	case $c in
 	overhead) python3 bench/overhead.py --build "$build" --out "$out" --duration "$duration" ;;
 	seeds) h --name seeds --configs native,shim-w1,shim-w2,shim-w4,shim-w8,ctl-x1.3 ;;
+	seeds-ctl) h --name seeds-ctl --configs native,ctl-x1.3 ;;
 	seeds-mps) h --name seeds-mps \
 		--configs mps,mps-prio,mps-shim-w1,mps-shim-w2,mps-shim-w4,mps-shim-w8,mps-ctl-10ms,mps-ctl-x1.3 ;;
 	three-jobs) h --name three-jobs --batch-jobs 3 --batch-size 256 --configs native,ctl-6ms ;;
