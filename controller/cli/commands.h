@@ -15,5 +15,8 @@
 #ifdef XSCHED_HAVE_OBSERVE
 int cmd_observe(int argc, char **argv);
 #endif
+#ifdef XSCHED_HAVE_TOP
+int cmd_top(int argc, char **argv); /* dashboards/top */
+#endif
 
 #endif

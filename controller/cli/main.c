@@ -20,6 +20,9 @@ static const struct command commands[] = {
 	{ "status", ctl_status_main, "the controller's services and every process's windows" },
 	{ "set", ctl_set_main, "change a process's priority or window, or the target" },
 #endif
+#ifdef XSCHED_HAVE_TOP
+	{ "top", cmd_top, "live view of the controller, its services and every GPU process" },
+#endif
 #ifdef XSCHED_HAVE_OBSERVE
 	{ "observe", cmd_observe, "per-process GPU launches, latency, syncs and ioctls (eBPF)" },
 #endif

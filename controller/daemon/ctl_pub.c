@@ -134,3 +134,58 @@ bool ctl_pub_snapshot(const struct ctl_pub *p, struct ctl_pub *out)
 	}
 	return false;
 }
+
+const struct ctl_pub *ctl_pub_open_ro(const char *shm_name)
+{
+	char name[128];
+	struct stat st;
+	struct ctl_pub *p;
+	void *m;
+	int fd, e;
+
+	ctl_pub_name(shm_name, name, sizeof(name));
+	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(struct ctl_pub)) {
+		close(fd);
+		errno = EPROTO;
+		return NULL;
+	}
+	m = mmap(NULL, sizeof(struct ctl_pub), PROT_READ, MAP_SHARED, fd, 0);
+	e = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		errno = e;
+		return NULL;
+	}
+	p = m;
+	if (p->magic != CTL_PUB_MAGIC || p->version != CTL_PUB_VERSION || p->size != sizeof(*p)) {
+		munmap(m, sizeof(*p));
+		errno = EPROTO;
+		return NULL;
+	}
+	return p;
+}
+
+/* Roughly 1-2.5-5 per decade from 50 us to 2.5 s: GPU bursts of inference services sit in
+ * the middle, batch syncs at the top. */
+static const uint64_t lat_bounds_ns[CTL_PUB_LAT_BUCKETS] = {
+	50000ull,     100000ull,     250000ull,     500000ull,   1000000ull,   2500000ull,
+	5000000ull,   10000000ull,   25000000ull,   50000000ull, 100000000ull, 250000000ull,
+	500000000ull, 1000000000ull, 2500000000ull, UINT64_MAX,
+};
+
+uint64_t ctl_pub_lat_bound_ns(unsigned int i)
+{
+	return i < CTL_PUB_LAT_BUCKETS ? lat_bounds_ns[i] : UINT64_MAX;
+}
+
+unsigned int ctl_pub_lat_bucket(uint64_t ns)
+{
+	unsigned int i = 0;
+
+	while (i < CTL_PUB_LAT_BUCKETS - 1 && ns > lat_bounds_ns[i])
+		i++;
+	return i;
+}

@@ -27,6 +27,8 @@
 #define CTL_PUB_ENTRIES 512 /* process x GPU pairs */
 #define CTL_PUB_REQS    16
 #define CTL_PUB_WHY     64
+/* Burst-latency histogram buckets per entry (upper bounds: ctl_pub_lat_bound_ns()). */
+#define CTL_PUB_LAT_BUCKETS 16
 
 struct ctl_pub_svc {
 	char name[32];
@@ -58,6 +60,14 @@ struct ctl_pub_entry {
 	uint32_t reserved;
 	double cmd_ns; /* per-command GPU time estimate, 0 unknown */
 	uint64_t launches, completions, inflight, blocked_ns, bursts;
+	/* ---- added for top and the exporter ---- */
+	uint32_t observed;     /* 1: seen by eBPF only (no shim; counters from its bursts) */
+	uint32_t lat_recent_n; /* samples behind lat_p50_ns/lat_p99_ns */
+	uint64_t lat_p50_ns, lat_p99_ns; /* this entry's recent bursts (CTL_LAT_RECENT_NS) */
+	uint64_t lat_count, lat_sum_ns;  /* every burst the controller read, all time */
+	/* lat_bucket[i]: bursts of at most ctl_pub_lat_bound_ns(i), cumulative as Prometheus
+	 * histograms are; the last bound is infinite, so lat_bucket[last] == lat_count. */
+	uint64_t lat_bucket[CTL_PUB_LAT_BUCKETS];
 };
 
 enum ctl_req_state {
@@ -103,12 +113,23 @@ struct ctl_pub {
 	struct ctl_req reqs[CTL_PUB_REQS];
 };
 
+/* How far back an entry's lat_p50_ns/lat_p99_ns look. */
+#define CTL_LAT_RECENT_NS 10000000000ull
+
+/* Upper bound of latency bucket i in ns; UINT64_MAX for the last (+Inf). */
+uint64_t ctl_pub_lat_bound_ns(unsigned int i);
+/* The bucket a latency falls in. */
+unsigned int ctl_pub_lat_bucket(uint64_t ns);
+
 /* The segment's name for protocol segment `shm_name`, in buf. */
 void ctl_pub_name(const char *shm_name, char *buf, unsigned int len);
 /* Controller: create (or take over) and map the segment; NULL with errno on failure. */
 struct ctl_pub *ctl_pub_create(const char *shm_name);
 /* Clients: map an existing segment (read-write: the mailbox); NULL with errno. */
 struct ctl_pub *ctl_pub_open(const char *shm_name);
+/* Readers without write access (a non-root `top`): map it read-only; the mailbox must not
+ * be touched through this mapping. NULL with errno. */
+const struct ctl_pub *ctl_pub_open_ro(const char *shm_name);
 void ctl_pub_unmap(struct ctl_pub *p);
 /* Controller leaving: mark stopped and remove the name. */
 void ctl_pub_remove(struct ctl_pub *p, const char *shm_name);

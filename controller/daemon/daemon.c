@@ -11,6 +11,9 @@
 #include "daemon_int.h"
 #include "ebpf.h"
 #include "parse.h"
+#ifdef XSCHED_HAVE_METRICS
+#include "metrics.h"
+#endif
 
 static volatile sig_atomic_t stop_signal;
 
@@ -35,7 +38,10 @@ static void drain_rings(struct daemon *d)
 			for (size_t k = 0; k < n; k++) {
 				uint32_t g = buf[k].gpu;
 
-				if (g >= XSCHED_MAX_GPUS || p->g[g].svc < 0)
+				if (g >= XSCHED_MAX_GPUS)
+					continue;
+				entlat_add(&p->g[g].lat, buf[k].end_ns, buf[k].latency_ns);
+				if (p->g[g].svc < 0)
 					continue;
 				svc_sample(&d->svcs[p->g[g].svc].s, buf[k].end_ns,
 				           buf[k].latency_ns, buf[k].commands);
@@ -271,12 +277,33 @@ static void banner(const struct daemon *d)
 	        "xsched-ctl: controlling '%s' (pid %d): P99 target %s, %zu rule(s), "
 	        "interval %s, window max %u\n",
 	        d->o.shm_name, (int)getpid(), t, d->o.cfg.pol.nrules, iv, d->o.cfg.window_max);
-	if (d->o.metrics_addr)
-		fprintf(stderr,
-		        "xsched-ctl: metrics address %s is published in the status segment "
-		        "for the exporter; the controller serves no HTTP itself\n",
-		        d->o.metrics_addr);
 }
+
+#ifdef XSCHED_HAVE_METRICS
+static struct metrics *metrics_begin(const struct daemon *d, bool *failed)
+{
+	struct metrics_addr a;
+	struct metrics *m;
+	char err[256];
+
+	*failed = false;
+	if (!d->o.metrics_addr)
+		return NULL;
+	m = metrics_start(d->o.metrics_addr, d->o.shm_name, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "xsched-ctl: metrics: %s\n", err);
+		*failed = true;
+		return NULL;
+	}
+	if (!metrics_parse_addr(d->o.metrics_addr, &a) && !a.loopback)
+		fprintf(stderr,
+		        "xsched-ctl: metrics on %s: reachable beyond this machine, as asked\n",
+		        d->o.metrics_addr);
+	fprintf(stderr, "xsched-ctl: Prometheus metrics at http://%s%s/metrics\n",
+	        d->o.metrics_addr[0] == ':' ? "127.0.0.1" : "", d->o.metrics_addr);
+	return m;
+}
+#endif
 
 int ctl_daemon_run(const struct ctl_opts *o)
 {
@@ -297,6 +324,20 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		free(d);
 		return 1;
 	}
+#ifdef XSCHED_HAVE_METRICS
+	bool metrics_failed;
+	struct metrics *metrics = metrics_begin(d, &metrics_failed);
+
+	if (metrics_failed) {
+		if (d->pub) {
+			ctl_pub_remove(d->pub, d->o.shm_name);
+			ctl_pub_unmap(d->pub);
+		}
+		xsched_shm_close(&d->map);
+		free(d);
+		return 1;
+	}
+#endif
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -325,6 +366,9 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		}
 	}
 	restore_defaults(d);
+#ifdef XSCHED_HAVE_METRICS
+	metrics_stop(metrics);
+#endif
 	if (d->pub) {
 		ctl_pub_remove(d->pub, d->o.shm_name);
 		ctl_pub_unmap(d->pub);

@@ -11,6 +11,7 @@
 #include "cmdest.h"
 #include "ctl_pub.h"
 #include "daemon.h"
+#include "entlat.h"
 #include "plan.h"
 #include "policy.h"
 #include "service.h"
@@ -32,6 +33,7 @@ struct dgpu {
 	bool written; /* grant_written/budget_written hold what is in shared memory */
 	uint64_t grant_written;
 	uint32_t budget_written;
+	struct entlat lat; /* shown by status/top/exporter, not used by the law */
 };
 
 /* One shimmed process (one protocol slot), or one observed by eBPF only (slot -1). */

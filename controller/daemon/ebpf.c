@@ -24,6 +24,10 @@ struct eproc {
 	pid_t pid;
 	struct dproc view; /* identity and decision, as for a shimmed process */
 	uint64_t last_seen_ns;
+	/* For the status segment: what its bursts told. */
+	uint64_t launches, bursts;
+	int svc; /* its service's index in d->svcs, -1 none */
+	struct entlat lat;
 };
 
 /* What the observer thread hands to the control loop: a burst, or (launches == UINT64_MAX)
@@ -153,6 +157,7 @@ static struct eproc *eproc_get(struct daemon *d, pid_t pid)
 		return NULL;
 	}
 	memset(free_e, 0, sizeof(*free_e));
+	free_e->svc = -1;
 	free_e->used = true;
 	free_e->pid = pid;
 	/* Identity and policy as for a shimmed process; it asks for no level itself. */
@@ -247,7 +252,13 @@ void ebpf_poll(struct daemon *d)
 		if (!e)
 			continue;
 		e->last_seen_ns = d->now;
-		if (v->launches == UINT64_MAX || (s = eproc_svc(d, e)) < 0)
+		if (v->launches == UINT64_MAX)
+			continue;
+		e->launches += v->launches;
+		e->bursts++;
+		entlat_add(&e->lat, v->end_ns,
+		           v->end_ns > v->start_ns ? v->end_ns - v->start_ns : 0);
+		if ((s = eproc_svc(d, e)) < 0)
 			continue;
 		svc_sample(&d->svcs[s].s, v->end_ns,
 		           v->end_ns > v->start_ns ? v->end_ns - v->start_ns : 0,
@@ -264,11 +275,41 @@ void ebpf_poll(struct daemon *d)
 			e->used = false;
 			continue;
 		}
-		if ((s = eproc_svc(d, e)) >= 0) {
+		e->svc = s = eproc_svc(d, e);
+		if (s >= 0) {
 			d->svcs[s].members++;
 			d->svcs[s].last_member_ns = d->now;
 		}
 	}
+}
+
+uint32_t ebpf_publish(struct daemon *d, struct ctl_pub_entry *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; eb.running && i < E_MAX_PROCS && n < max; i++) {
+		const struct eproc *e = &eb.procs[i];
+		struct ctl_pub_entry *o = &out[n];
+
+		if (!e->used)
+			continue;
+		n++;
+		memset(o, 0, sizeof(*o));
+		o->observed = 1;
+		o->pid = e->pid;
+		o->gpu = only_gpu(d); /* -1: unknown */
+		memcpy(o->comm, e->view.comm, sizeof(o->comm));
+		o->requested = e->view.requested;
+		o->granted = e->view.dec.prio;
+		o->svc = e->svc >= 0 && d->svcs[e->svc].used ? d->svcs[e->svc].plan : -1;
+		o->active = d->now - e->last_seen_ns < D_ACTIVE_HOLD_NS;
+		/* Nothing bounds it: the shim is what applies windows. */
+		o->w_busy = o->w_idle = o->window_applied = XSCHED_WINDOW_UNLIMITED;
+		o->launches = o->completions = e->launches; /* counted when its bursts end */
+		o->bursts = e->bursts;
+		entlat_put(&e->lat, d->now, o);
+	}
+	return n;
 }
 
 void ebpf_stop(struct daemon *d)
@@ -297,6 +338,14 @@ void ebpf_start(struct daemon *d)
 void ebpf_poll(struct daemon *d)
 {
 	(void)d;
+}
+
+uint32_t ebpf_publish(struct daemon *d, struct ctl_pub_entry *out, uint32_t max)
+{
+	(void)d;
+	(void)out;
+	(void)max;
+	return 0;
 }
 
 void ebpf_stop(struct daemon *d)

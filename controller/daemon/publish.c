@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "daemon_int.h"
+#include "ebpf.h"
 
 static void put_svc(struct ctl_pub_svc *o, const struct dsvc *s, const struct plan_svc *ps)
 {
@@ -66,6 +67,7 @@ static void put_entry(struct ctl_pub_entry *o, const struct daemon *d, size_t k)
 		o->blocked_ns = atomic_load(&sp->gpu[g].blocked_ns);
 		o->bursts = atomic_load(&sp->gpu[g].bursts);
 	}
+	entlat_put(&dg->lat, d->now, o);
 }
 
 void publish(struct daemon *d)
@@ -98,6 +100,7 @@ void publish(struct daemon *d)
 	pub->nsvcs = (uint32_t)d->npsvc;
 	for (size_t k = 0; k < d->npent && n < CTL_PUB_ENTRIES; k++)
 		put_entry(&pub->entries[n++], d, k);
+	n += ebpf_publish(d, &pub->entries[n], CTL_PUB_ENTRIES - n);
 	pub->nentries = n;
 	ctl_pub_end(pub);
 }

@@ -8,6 +8,9 @@
 #include "ctl_commands.h"
 #include "daemon.h"
 #include "parse.h"
+#ifdef XSCHED_HAVE_METRICS
+#include "metrics.h"
+#endif
 #include "xsched_shm.h"
 
 static void usage(FILE *out)
@@ -106,12 +109,19 @@ static int bad(const char *opt, const char *val, const char *e)
 /* "host:port" or ":port" with a port of 1..65535. */
 static const char *check_addr(const char *s)
 {
+#ifdef XSCHED_HAVE_METRICS
+	struct metrics_addr ma;
+
+	/* The exporter's own parser: exactly what it will listen on, numeric only. */
+	return metrics_parse_addr(s, &ma);
+#else
 	const char *colon = strrchr(s, ':');
 	uint64_t port;
 
 	if (!colon || parse_u64(colon + 1, 1, 65535, &port))
 		return "expected HOST:PORT or :PORT with a port from 1 to 65535 (e.g. :9464)";
 	return NULL;
+#endif
 }
 
 /* Command-line values over the file's; command-line rules before the file's. */

@@ -130,7 +130,8 @@ static void text_entries(const struct ctl_pub *s)
 		printf("%7d %-15s %3d %-9s %-7s %-8s %9s %9s %9s %9s %8llu\n", x->pid, x->comm,
 		       x->gpu, prio,
 		       x->svc >= 0 && (uint32_t)x->svc < s->nsvcs ? s->svcs[x->svc].name : "-",
-		       x->fixed        ? "static"
+		       x->observed     ? "observed"
+		       : x->fixed      ? "static"
 		       : x->controlled ? "control"
 		                       : "default",
 		       win_str(x->w_busy, b, sizeof(b)), win_str(x->w_idle, c, sizeof(c)), budget,
@@ -184,7 +185,7 @@ static void json_status(const struct ctl_pub *s, bool live)
 		printf(",\"mode\":\"%s\",\"w_busy\":%u,\"w_idle\":%u,\"budget_idle_us\":%u,"
 		       "\"budget_busy_us\":%u,\"window_applied\":%u,\"cmd_ns\":%.0f,"
 		       "\"active\":%s,\"launches\":%llu,\"completions\":%llu,\"inflight\":%llu,"
-		       "\"blocked_ns\":%llu,\"bursts\":%llu}",
+		       "\"blocked_ns\":%llu,\"bursts\":%llu,",
 		       x->fixed        ? "static"
 		       : x->controlled ? "control"
 		                       : "default",
@@ -193,6 +194,11 @@ static void json_status(const struct ctl_pub *s, bool live)
 		       (unsigned long long)x->launches, (unsigned long long)x->completions,
 		       (unsigned long long)x->inflight, (unsigned long long)x->blocked_ns,
 		       (unsigned long long)x->bursts);
+		printf("\"observed\":%s,\"lat_p50_ns\":%llu,\"lat_p99_ns\":%llu,"
+		       "\"lat_recent_n\":%u,\"lat_count\":%llu,\"lat_sum_ns\":%llu}",
+		       x->observed ? "true" : "false", (unsigned long long)x->lat_p50_ns,
+		       (unsigned long long)x->lat_p99_ns, x->lat_recent_n,
+		       (unsigned long long)x->lat_count, (unsigned long long)x->lat_sum_ns);
 	}
 	printf("]}\n");
 }
