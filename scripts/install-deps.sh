@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang llvm clang-format
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libncurses-dev libmicrohttpd-dev libcmocka-dev libamdhip64-dev
-	tmux python3 procps util-linux libcap2-bin)
+	tmux python3 procps util-linux libcap2-bin prometheus)
 
 missing=()
 for p in "${pkgs[@]}"; do
