@@ -6,40 +6,22 @@
  *    cuMemcpyDtoHAsync_v2, cuLaunchKernel_ptsz...), so code linked against libcuda, or
  *    looking names up globally, calls our hook first.
  *  - dlsym(handle, "cu..."): the CUDA runtime and PyTorch dlopen libcuda.so.1 themselves
- *    and dlsym on that handle, which never sees a preloaded library. We interpose dlsym;
- *    for a name we intercept, found in the driver, we return our hook instead.
+ *    and dlsym on that handle, which never sees a preloaded library. The shared dlsym
+ *    interposer (shim/common/xs_dlsym.c) passes what the real dlsym found to
+ *    cu_dlsym_substitute: for a name we intercept, found in the driver, our hook instead.
  *  - cuGetProcAddress[_v2]: how the runtime resolves everything else. Our wrappers call the
  *    driver's, and when the pointer it returns is exactly the driver's exported function of
  *    a variant we intercept (checked by address, so version and stream flavour are the
  *    driver's own choice), substitute our hook for that variant.
- *
- * The real dlsym comes from dlvsym(RTLD_NEXT, "dlsym", <glibc version>). Every lookup we
- * do not change is a tail call into it, so RTLD_NEXT keeps its meaning for the caller.
  */
 #include <dlfcn.h>
 #include <string.h>
 
 #include "cu_shim.h"
+#include "xs_interpose.h"
 #include "xs_log.h"
 
-typedef void *(*dlsym_fn)(void *, const char *);
-
-static _Atomic(dlsym_fn) real_dlsym_fn;
 static _Atomic(void *) libcuda;
-
-static dlsym_fn real_dlsym(void)
-{
-	dlsym_fn f = atomic_load_explicit(&real_dlsym_fn, memory_order_acquire);
-	if (__builtin_expect(f != NULL, 1))
-		return f;
-	/* glibc >= 2.34 (libc), then the base versions of x86-64, aarch64 and i386. */
-	static const char *const versions[] = { "GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17",
-		                                "GLIBC_2.0" };
-	for (unsigned int i = 0; i < sizeof(versions) / sizeof(versions[0]) && !f; i++)
-		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", versions[i]);
-	atomic_store_explicit(&real_dlsym_fn, f, memory_order_release);
-	return f;
-}
 
 /* The driver library: the one our cuGetProcAddress came from, else libcuda.so.1 if loaded. */
 static void *driver_handle(void)
@@ -80,7 +62,7 @@ static bool is_hook(void *fn)
 
 void *cu_driver_sym(const char *name)
 {
-	dlsym_fn ds = real_dlsym();
+	xs_dlsym_fn ds = xs_real_dlsym();
 	if (!ds)
 		return NULL;
 	void *h = driver_handle();
@@ -101,6 +83,9 @@ void *cu_real(unsigned int idx)
 		void *expect = NULL;
 		if (!atomic_compare_exchange_strong(&e->real, &expect, fn))
 			fn = expect;
+		/* The driver is loaded: settle the CUDA backend before its hooks use it (the
+		 * process may have registered through HIP before it loaded libcuda). */
+		xs_mux_settle("cuda");
 	}
 	return fn;
 }
@@ -125,11 +110,8 @@ void *cu_substitute(const char *api, void *fn)
 	return fn;
 }
 
-static void *cu_dlsym(void *handle, const char *name)
+void *cu_dlsym_substitute(const char *name, void *fn)
 {
-	void *fn = real_dlsym()(handle, name);
-	if (!fn)
-		return NULL;
 	for (unsigned int i = 0; i < cu_nhooks; i++) {
 		struct cu_hook *e = &cu_hooks[i];
 		if (strcmp(e->name, name))
@@ -140,12 +122,4 @@ static void *cu_dlsym(void *handle, const char *name)
 		return cu_real(i) == fn ? e->hook : fn;
 	}
 	return fn;
-}
-
-CU_EXPORT void *dlsym(void *handle, const char *name)
-{
-	if (handle != RTLD_NEXT && handle != RTLD_DEFAULT && name[0] == 'c' && name[1] == 'u')
-		return cu_dlsym(handle, name);
-	/* A tail call: the real dlsym sees our caller's return address (RTLD_NEXT). */
-	return real_dlsym()(handle, name);
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Integration scenarios for libxsched.so on the simulated GPU, as real processes.
 
-usage: shim_scenarios.py --build DIR SCENARIO
+usage: shim_scenarios.py --build DIR [--vendor cuda|hip] SCENARIO
 
 Each scenario creates its own simulated device (/dev/shm/$XSCHED_SIM_NAME) and protocol
 segment (/dev/shm/$XSCHED_SHM), both unique per test, and removes them afterwards. The
 ground truth comes from `simgpu stats --json` (what the device model saw), the shim's own
-view from `xsched-testctl --dump`. Exit 0: passed; 1: failed; 77: a piece this needs (the
-simulated libcuda.so.1, the workloads, simgpu) is not built.
+view from `xsched-testctl --dump`. Every workload runs over the backend named by --vendor
+(default cuda): the same scenario checks the CUDA and the HIP backend. Exit 0: passed;
+1: failed; 77: a piece this needs (the vendor's simulated library, the workloads, simgpu) is
+not built, or the scenario does not apply to that vendor.
 
 Scenarios:
   correctness  the correctness workload prints the same with and without the shim (threads,
@@ -22,8 +24,14 @@ Scenarios:
   passthrough  a broken segment or a bad setting: every call passes through, said once
   run          xsched-run: settings reach the program, bad values are refused (exit 2)
   exec         exec() in the same process takes over its slot; dlsym(RTLD_NEXT) unchanged
-  coverage     every entry point the driver serves for an exported name comes back as the
-               shim's hook, through dlsym and through cuGetProcAddress_v2 (xsched-cuda-probe)
+  coverage     every entry point the runtime serves for an exported name comes back as the
+               shim's hook: CUDA through dlsym and cuGetProcAddress_v2 (xsched-cuda-probe),
+               HIP through dlsym on the runtime's handle
+  visible      (HIP) two simulated GPUs and remapped HIP_VISIBLE_DEVICES /
+               ROCR_VISIBLE_DEVICES: processes seeing one physical GPU under different
+               ordinals share its GPU record, and the other GPU has its own
+  neither      a process that loads no GPU runtime (a plain C program, python3) behaves
+               exactly as without the shim: exit code, stdout and stderr identical
 """
 import argparse
 import json
@@ -36,10 +44,17 @@ import time
 
 SKIP = 77
 BUILD = None
+VENDOR = "cuda"
+SIM_LIBS = {"cuda": "libcuda.so.1", "hip": "libamdhip64.so.5"}
 
 
 def bin_path(name):
     return os.path.join(BUILD, "bin", name)
+
+
+def wl(name, *args):
+    """A workload's command line, over the vendor under test."""
+    return [bin_path(name), "--vendor", VENDOR] + [str(a) for a in args]
 
 
 def lib_path():
@@ -156,16 +171,19 @@ class Checks:
 def scenario_correctness(env, check):
     variants = [
         ("timeslice", 1, []),
-        ("timeslice", 1, ["--resolve", "dlsym"]),
+        # CUDA: entry points from dlsym as well as cuGetProcAddress (HIP always uses dlsym)
+        ("timeslice", 1, ["--resolve", "dlsym"] if VENDOR == "cuda" else None),
         ("concurrent", 1, ["--ptds", "--threads", "6", "--rounds", "12", "--kernel-us", "10"]),
         ("timeslice", 1, ["--fork"]),
         ("concurrent", 2, ["--devices", "2"]),
         ("timeslice", 1, ["--expect-error"]),
     ]
     for mode, devices, args in variants:
+        if args is None:
+            continue
         name = " ".join(args) or "(default)"
         with Sim(env, mode, devices) as sim:
-            cmd = [bin_path("correctness")] + args
+            cmd = wl("correctness", *args)
             rc0, out0, err0 = run(cmd, env)
             base = json_line(out0)
             check(rc0 == 0 and base and base.get("ok"), f"{name}: native run ok: {out0.strip()}")
@@ -190,8 +208,8 @@ def scenario_correctness(env, check):
 
 
 def scenario_window(env, check):
-    batch = [bin_path("batch"), "--sync", "none", "--streams", "3", "--threads", "2",
-             "--kernel-us", "300", "--duration", "1"]
+    batch = wl("batch", "--sync", "none", "--streams", "3", "--threads", "2",
+               "--kernel-us", "300", "--duration", "1")
     with Sim(env, "concurrent") as sim:
         rc, out, err = run(batch, shimmed(env, window=2, priority="low"))
         res = json_line(out)
@@ -224,8 +242,8 @@ def scenario_suspend(env, check):
         ctl = subprocess.Popen([bin_path("xsched-testctl"), "--stdin"], env=env,
                                stdin=subprocess.PIPE, text=True)
         time.sleep(0.2)
-        p = subprocess.Popen([bin_path("batch"), "--duration", "0", "--kernel-us", "1000",
-                              "--kernels-per-iter", "4"], env=shimmed(env, priority="low"),
+        p = subprocess.Popen(wl("batch", "--duration", "0", "--kernel-us", "1000",
+                                "--kernels-per-iter", "4"), env=shimmed(env, priority="low"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
         def cmd(line):
@@ -281,13 +299,13 @@ def scenario_latency(env, check):
     with Sim(env, "fifo"):
         log = f"/tmp/xs-latency-{os.getpid()}.log"
         try:
-            rc, out, err = run([bin_path("online"), "--rate", "50", "--duration", "3",
-                                "--kernels", "4", "--kernel-us", "250", "--latency-log", log],
+            rc, out, err = run(wl("online", "--rate", "50", "--duration", "3",
+                                  "--kernels", "4", "--kernel-us", "250", "--latency-log", log),
                                shimmed(env, priority="high"))
             res = json_line(out)
             check(rc == 0 and res, out.strip())
             with open(log) as f:
-                wl = [float(l.split()[2]) for l in f if l.strip() and not l.startswith("#")]
+                wlat = [float(l.split()[2]) for l in f if l.strip() and not l.startswith("#")]
         finally:
             if os.path.exists(log):
                 os.unlink(log)
@@ -295,19 +313,19 @@ def scenario_latency(env, check):
         procs = [p for p in d["procs"] if p["comm"] == "online"]
         check(len(procs) == 1, "one online process registered")
         lat = [l[1] / 1e6 for l in procs[0]["latencies"]]
-        check(len(lat) >= len(wl), f"the ring holds {len(lat)} bursts for {len(wl)} requests "
+        check(len(lat) >= len(wlat), f"the ring holds {len(lat)} bursts for {len(wlat)} requests "
               "(plus warm-up)")
-        lat = lat[-len(wl):]  # the measured requests are the last bursts
+        lat = lat[-len(wlat):]  # the measured requests are the last bursts
         for p in (50, 99):
-            a, b = pct(lat, p), pct(wl, p)
+            a, b = pct(lat, p), pct(wlat, p)
             check(abs(a - b) <= 0.05 * b,
                   f"P{p}: shim {a:.4f} ms vs workload {b:.4f} ms ({100 * (a - b) / b:+.2f}%)")
 
 
 def online_p99(env, shim=False):
     e = shimmed(env, priority="high") if shim else env
-    rc, out, err = run([bin_path("online"), "--rate", "50", "--duration", "4", "--kernels",
-                        "4", "--kernel-us", "250"], e)
+    rc, out, err = run(wl("online", "--rate", "50", "--duration", "4", "--kernels", "4",
+                          "--kernel-us", "250"), e)
     res = json_line(out)
     if rc != 0 or not res:
         raise RuntimeError(f"online failed: {out} {err}")
@@ -315,8 +333,7 @@ def online_p99(env, shim=False):
 
 
 def with_batch(env, shim):
-    cmd = [bin_path("batch"), "--duration", "0", "--kernel-us", "200", "--kernels-per-iter",
-           "100"]
+    cmd = wl("batch", "--duration", "0", "--kernel-us", "200", "--kernels-per-iter", "100")
     e = shimmed(env, priority="low", window=1) if shim else env
     b = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
@@ -330,12 +347,18 @@ def with_batch(env, shim):
 
 def scenario_fifo(env, check):
     with Sim(env, "fifo") as sim:
-        solo, solo50 = online_p99(env)
-        print(f"online alone:                     P99 {solo:.3f} ms (P50 {solo50:.3f})")
-        sim.reset()
-        native, native50 = with_batch(env, shim=False)
-        print(f"online + batch, no shim:          P99 {native:.3f} ms (P50 {native50:.3f}) "
-              f"= {native / solo:.1f}x solo")
+        # A solo baseline taken while the machine is busy is inflated: one more attempt with
+        # a fresh baseline is allowed here too; both are printed.
+        for attempt in (1, 2):
+            sim.reset()
+            solo, solo50 = online_p99(env)
+            print(f"online alone:                     P99 {solo:.3f} ms (P50 {solo50:.3f})")
+            sim.reset()
+            native, native50 = with_batch(env, shim=False)
+            print(f"online + batch, no shim:          P99 {native:.3f} ms (P50 {native50:.3f}) "
+                  f"= {native / solo:.1f}x solo (attempt {attempt})")
+            if native > 5 * solo:
+                break
         check(native > 5 * solo, f"without the shim online P99 is over 5x solo "
               f"({native / solo:.1f}x)")
         # Timing on a loaded machine is noisy: a second attempt (with a fresh solo baseline)
@@ -356,7 +379,7 @@ def scenario_fifo(env, check):
 
 def scenario_passthrough(env, check):
     with Sim(env, "concurrent") as sim:
-        cmd = [bin_path("correctness")]
+        cmd = wl("correctness")
         rc0, out0, _ = run(cmd, env)
         base = json_line(out0)
         # Not an xsched segment under our name.
@@ -402,8 +425,8 @@ def scenario_run(env, check):
         rc, out, err = run([xr, "--", "env"], e)
         pre = [l for l in out.splitlines() if l.startswith("LD_PRELOAD=")]
         check(pre and pre[0].endswith(":/nonexistent-other.so"), f"LD_PRELOAD kept: {pre}")
-        rc, out, err = run([xr, "--priority", "low", "--window", "1", "--",
-                            bin_path("correctness"), "--threads", "2"], env)
+        rc, out, err = run([xr, "--priority", "low", "--window", "1", "--"] +
+                           wl("correctness", "--threads", "2"), env)
         check(rc == 0, f"correctness under xsched-run: {out.strip()}")
         check("priority low window 1 (static, no controller)" in err,
               f"the start line names the mode: {err.strip()}")
@@ -425,7 +448,7 @@ def scenario_exec(env, check):
         check(rc == 0, f"RTLD_NEXT {'with' if preload else 'without'} the shim: {out.strip()}")
 
 
-def scenario_coverage(env, check):
+def coverage_cuda(env, check):
     names = subprocess.run(["nm", "-D", "--defined-only", lib_path()], capture_output=True,
                            text=True, check=True).stdout.split()
     names = [n for n in names if n.startswith("cu")]
@@ -445,19 +468,132 @@ def scenario_coverage(env, check):
                   f"CUDA {version}: cuLaunchKernel hooked both ways")
 
 
+
+# Run under the shim: the runtime is dlopened (RTLD_LOCAL) and each name looked up on its
+# handle, as the workloads and ctypes users do; the answer must be the shim's own export.
+HIP_PROBE = r"""
+import ctypes, sys
+rt = ctypes.CDLL(sys.argv[1])
+shim = ctypes.CDLL(sys.argv[2])
+for name in sys.stdin.read().split():
+    try:
+        got = ctypes.cast(getattr(rt, name), ctypes.c_void_p).value
+    except AttributeError:
+        print(name, "absent")
+        continue
+    hook = ctypes.cast(getattr(shim, name), ctypes.c_void_p).value
+    print(name, "hook" if got == hook else "MISSED")
+"""
+
+
+def coverage_hip(env, check):
+    def exports(path):
+        r = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True,
+                           text=True, check=True)
+        return {n for n in r.stdout.split() if n.startswith("hip")}
+
+    ours = exports(lib_path())
+    rt_path = os.path.join(BUILD, "sim", "lib", SIM_LIBS["hip"])
+    runtime = exports(rt_path)
+    check(len(ours) > 80, f"the shim exports {len(ours)} HIP entry points")
+    with Sim(env, "fifo"):
+        r = subprocess.run([sys.executable, "-c", HIP_PROBE, SIM_LIBS["hip"], lib_path()],
+                           input="\n".join(sorted(ours)), env=shimmed(env),
+                           capture_output=True, text=True)
+        rows = dict(l.split() for l in r.stdout.splitlines() if len(l.split()) == 2)
+        check(r.returncode == 0 and len(rows) == len(ours), f"probe ran: {r.stderr.strip()}")
+        served = sorted(ours & runtime)
+        missed = [n for n in served if rows.get(n) != "hook"]
+        check(served and not missed, f"{len(served) - len(missed)} of the {len(served)} "
+              f"names the runtime serves come back hooked through dlsym; missed: {missed}")
+        leaked = [n for n in sorted(ours - runtime) if rows.get(n) != "absent"]
+        check(not leaked, f"names the runtime lacks stay absent on its handle: {leaked}")
+        for n in ("hipLaunchKernel", "hipModuleLaunchKernel", "hipStreamSynchronize"):
+            check(rows.get(n) == "hook", f"{n} hooked")
+
+
+def scenario_coverage(env, check):
+    (coverage_hip if VENDOR == "hip" else coverage_cuda)(env, check)
+
+
+def scenario_visible(env, check):
+    # (variable, list, ordinal the process uses, physical GPU that ordinal is)
+    runs = [("HIP_VISIBLE_DEVICES", "1", 0, 1), ("HIP_VISIBLE_DEVICES", "0,1", 1, 1),
+            ("ROCR_VISIBLE_DEVICES", "1,0", 0, 1), ("HIP_VISIBLE_DEVICES", "1,0", 1, 0)]
+    with Sim(env, "concurrent", devices=2) as sim:
+        phys = {}
+        for var, lst, ordinal, gpu in runs:
+            e = shimmed(env, priority="low", window=2)
+            e[var] = lst
+            p = subprocess.Popen(wl("batch", "--device", ordinal, "--iters", "3",
+                                    "--kernel-us", "200", "--kernels-per-iter", "4"),
+                                 env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            out, err = p.communicate(timeout=60)
+            check(p.returncode == 0, f"{var}={lst} --device {ordinal}: {out.strip()}")
+            phys[p.pid] = (gpu, f"{var}={lst} ordinal {ordinal}")
+        truth = {}
+        for r in sim.stats():
+            truth.setdefault(r["pid"], set()).add(r["dev"])
+        for pid, (gpu, what) in phys.items():
+            check(truth.get(pid) == {gpu}, f"{what}: work ran on simulated GPU "
+                  f"{truth.get(pid)} (expected {gpu})")
+        d = dump(env)
+        records = {}
+        for pid, (gpu, what) in phys.items():
+            p = proc_of(d, pid)
+            used = sorted(g["gpu"] for g in p["gpus"]) if p else []
+            check(len(used) == 1, f"{what}: one GPU record used ({used})")
+            if used:
+                records.setdefault(gpu, set()).add(used[0])
+        check(len(records.get(1, ())) == 1,
+              f"the three processes on physical GPU 1 share one record: {records.get(1)}")
+        check(len(records.get(0, ())) == 1 and not records.get(0) & records.get(1, set()),
+              f"physical GPU 0 has a record of its own: {records}")
+        check(len(d["gpus"]) == 2, f"two GPU records in the table ({len(d['gpus'])})")
+
+
+def scenario_neither(env, check):
+    plain = [bin_path("xs_plain_probe")]
+    py = [sys.executable, "-c", "pass"]
+    pyio = [sys.executable, "-c", "import ctypes, json, sys; print(json.dumps(sys.argv)); "
+            "sys.stderr.write('to stderr\\n'); sys.exit(5)", "a b"]
+    for cmd, what in ((plain, "plain C program"), (py, "python3 -c pass"),
+                      (pyio, "python3 with ctypes, output and exit 5")):
+        base = run(cmd, env)
+        for label, settings in (("shim", {}), ("shim, XSCHED_LOG=quiet", {"log": "quiet"}),
+                                ("shim, low window 1", {"priority": "low", "window": 1}),
+                                ("shim, bad XSCHED_PRIORITY", {"priority": "urgent"})):
+            got = run(cmd, shimmed(env, **settings))
+            check(got == base, f"{what}, {label}: exit {got[0]}, stdout and stderr identical "
+                  f"({got[1].strip()!r} {got[2].strip()!r} vs {base[1].strip()!r} "
+                  f"{base[2].strip()!r})")
+    check(not os.path.exists(shm_path(env)), "no shared segment was created")
+
+
 SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}
+# Scenarios that apply to some vendors only (the others run over any).
+ONLY = {"exec": ("cuda",), "visible": ("hip",)}
 
 
 def main():
-    global BUILD
+    global BUILD, VENDOR
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--build", required=True)
+    ap.add_argument("--vendor", choices=sorted(SIM_LIBS), default="cuda")
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     a = ap.parse_args()
-    BUILD = a.build
-    needs = [lib_path(), bin_path("xsched-testctl"), bin_path("xsched-cuda-probe"), bin_path("simgpu"), bin_path("online"),
+    BUILD, VENDOR = a.build, a.vendor
+    if VENDOR not in ONLY.get(a.scenario, (VENDOR,)):
+        print(f"skipped: {a.scenario} does not apply to {VENDOR}")
+        return SKIP
+    needs = [lib_path(), bin_path("xsched-testctl"), bin_path("simgpu"), bin_path("online"),
              bin_path("batch"), bin_path("correctness"),
-             os.path.join(BUILD, "sim", "lib", "libcuda.so.1")]
+             os.path.join(BUILD, "sim", "lib", SIM_LIBS[VENDOR])]
+    if VENDOR == "cuda":
+        needs.append(bin_path("xsched-cuda-probe"))
+    if a.scenario == "neither":
+        needs = [lib_path(), bin_path("xs_plain_probe")]
     missing = [n for n in needs if not os.path.exists(n)]
     if missing:
         print("skipped: not built: " + ", ".join(missing))
