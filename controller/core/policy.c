@@ -147,7 +147,9 @@ void policy_decide(const struct policy *pol, const struct pol_proc *p, struct po
 	}
 	if (r && r->target_ns) {
 		d->target_ns = r->target_ns;
-		snprintf(d->service, sizeof(d->service), "%s", r->name[0] ? r->name : r->comm);
+		/* A long comm pattern is cut to the name's size: a name is only shown. */
+		snprintf(d->service, sizeof(d->service), "%.*s", POL_NAME_MAX - 1,
+		         r->name[0] ? r->name : r->comm);
 		if (!d->service[0])
 			snprintf(d->service, sizeof(d->service), "rule%d", d->rule + 1);
 	} else if (d->prio == 0 && pol->default_target_ns) {
