@@ -45,9 +45,6 @@ def start_mix(s, target="4ms", extra=()):
     """Controller, batch (low, nice 19: on 2 cores its launcher would otherwise take CPU
     from the service) and online (high); returns (ctl, batch, online) once the controller
     publishes both processes."""
-    # The protocol segment must not share the simulated device's name (both live in
-    # /dev/shm).
-    s.env["XSCHED_SHM"] = s.name + "-ctl"
     ctl = subprocess.Popen([os.path.join(s.bin, "xsched-ctl"), "run", "--p99-target", target,
                             "--no-ebpf", *extra], env=s.env, stderr=subprocess.PIPE, text=True)
     s.procs.append(ctl)
@@ -68,6 +65,24 @@ def start_mix(s, target="4ms", extra=()):
     wait_for("both processes in the controller's status",
              lambda: pids <= {x["pid"] for x in status(s)["processes"]})
     return ctl, batch, online
+
+
+class DashScenario(Scenario):
+    """A Scenario whose protocol segment is its own and is removed at the end."""
+
+    def __init__(self, build, name):
+        super().__init__(build, name)
+        # The protocol segment must not share the simulated device's name (both live in
+        # /dev/shm).
+        self.env["XSCHED_SHM"] = self.name + "-ctl"
+
+    def close(self):
+        super().close()
+        for n in (self.env["XSCHED_SHM"], self.env["XSCHED_SHM"] + ".ctl"):
+            try:
+                os.unlink(os.path.join("/dev/shm", n))
+            except FileNotFoundError:
+                pass
 
 
 def stop_ctl(ctl):

@@ -16,7 +16,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from dash_common import Scenario, fail, start_mix, status, stop_ctl, wait_for
+from dash_common import DashScenario, fail, start_mix, status, stop_ctl, wait_for
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -125,8 +125,7 @@ def main():
     promtool(subprocess.run([os.path.join(build, "bin", "metrics_sample")], check=True,
                             capture_output=True, text=True).stdout, "metrics_sample")
 
-    with Scenario(build, "dash-metrics") as s:
-        s.env["XSCHED_SHM"] = s.name + "-ctl"
+    with DashScenario(build, "dash-metrics") as s:
         for bad in ("127.0.0.1:99999", "example.com:9464", "9464", "[::1]9464"):
             r = subprocess.run([ctl_bin, "run", "--p99-target", "4ms", "--metrics", bad],
                                env=s.env, capture_output=True, text=True, timeout=30)

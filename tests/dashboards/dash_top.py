@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from dash_common import SKIP, Scenario, fail, start_mix, status, stop_ctl, wait_for
+from dash_common import SKIP, DashScenario, fail, start_mix, status, stop_ctl, wait_for
 
 
 class Pane:
@@ -74,7 +74,7 @@ def main():
         print("tmux not installed (scripts/install-deps.sh)")
         return SKIP
     top = os.path.join(build, "bin", "xsched-ctl") + " top --interval 200ms"
-    with Scenario(build, "dash-top") as s:
+    with DashScenario(build, "dash-top") as s:
         ctl, batch, online = start_mix(s)
         pane = Pane(s, top)
         try:
