@@ -18,7 +18,7 @@ class Scenario:
         self.env.update({
             "LD_LIBRARY_PATH": os.path.join(self.build, "sim", "lib"),
             "XSCHED_SIM_NAME": self.name,
-            "XSCHED_SHM": self.name,
+            "XSCHED_SHM": self.name + "-ctl",
             "XSCHED_SIM_MODE": mode,
             "XSCHED_SIM_DEVICES": str(devices),
         })
