@@ -9,6 +9,7 @@
  * The real dlsym comes from dlvsym(RTLD_NEXT, "dlsym", <glibc version>).
  */
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "xs_interpose.h"

@@ -3,6 +3,8 @@
  * The vendor-neutral core of libxsched.so: registration, the launch-window gate, in-flight
  * accounting from completion markers, burst latency. A backend (shim/cuda, shim/hip) maps its
  * API onto the calls below and supplies marker operations; no GPU API appears in the core.
+ * Several backends live in one library: each registers itself, each stream records the
+ * backend that owns it, and every marker operation goes to that backend.
  *
  * Accounting, per device: `reserved` counts commands admitted by the gate, `completed` those
  * known complete (or whose real call failed); in flight = reserved - completed. Per stream,
@@ -35,6 +37,7 @@ struct xs_mark {
 };
 
 struct xs_dev;
+struct xs_backend;
 
 struct xs_stream {
 	_Atomic uint32_t state; /* XS_STREAM_EMPTY / _LIVE / _DEAD / _WRITING */
@@ -45,6 +48,7 @@ struct xs_stream {
 	uintptr_t ctx;
 	uint64_t tid;
 	/* Resolved by the backend when the stream was first seen. */
+	const struct xs_backend *be; /* the owner: every marker on the stream is its */
 	uintptr_t owner_ctx;
 	bool per_thread; /* markers may be recorded only by thread `tid` */
 	bool implicit;   /* a default-stream handle: needs owner_ctx current to record */
@@ -63,8 +67,12 @@ enum {
 	XS_STREAM_WRITING = 3,
 };
 
-/* Marker operations, supplied by the backend. Errors count as completion: the shim must
- * never wait on something that cannot complete. */
+/*
+ * A backend: its marker operations and how it settles. Defined by the backend (not const: the
+ * core keeps its state in it) and registered from its constructor. Errors of marker
+ * operations count as completion: the shim must never wait on something that cannot
+ * complete.
+ */
 struct xs_backend {
 	const char *name;
 	/* Record a marker on s after everything submitted to it so far. 0 or -1. */
@@ -77,19 +85,42 @@ struct xs_backend {
 	void (*marker_release)(const struct xs_mark *m);
 	/* Whether the calling thread may record on s now (context current, own thread). */
 	bool (*can_record)(const struct xs_stream *s);
-	/* Settle the backend for this process image (resolve its symbols); 0 or -1 with a
-	 * one-line reason in why[]. Called once, inside xs_enabled(). */
+	/* Settle the backend for this process image (resolve the runtime functions it calls
+	 * itself); 0 or -1 with a one-line reason in why[]. Called once, by xs_backend_on(), the
+	 * first time one of its hooks runs with its runtime loaded; a failure is said once on
+	 * stderr and leaves this backend's calls passing through. */
 	int (*init)(char *why, unsigned long why_len);
 	/* In a fork child: forget per-process driver state without touching the driver. */
 	void (*fork_child)(void);
+	/* The core's, zero-initialised: XS_BE_*. */
+	_Atomic int state;
 };
 
-/* The backend linked into this library (set by the backend's constructor). */
-void xs_set_backend(const struct xs_backend *b);
+enum {
+	XS_BE_IDLE = 0,     /* not used yet in this process image */
+	XS_BE_SETTLING = 1, /* init() running */
+	XS_BE_READY = 2,    /* settled, the process not registered (yet) */
+	XS_BE_ON = 3,       /* settled and the process registered: its hooks schedule */
+	XS_BE_FAILED = 4,   /* init() failed: its calls pass through */
+};
 
-/* Registers this process on first use. False: pass every call through (no shared memory,
- * bad configuration, a missing driver symbol...; said once on stderr). */
-bool xs_enabled(void);
+#define XS_MAX_BACKENDS 4
+
+/* From the backend's constructor, before any other thread exists. */
+void xs_backend_register(struct xs_backend *b);
+
+/* The slow path of xs_backend_on(). */
+bool xs_backend_activate(struct xs_backend *b);
+
+/* Whether b's hooks schedule (else they pass every call through). The first call registers
+ * the process (settings, shared memory; said once on stderr if it cannot) unless another
+ * backend did, and settles b. A process whose hooks never run costs nothing more. */
+static inline bool xs_backend_on(struct xs_backend *b)
+{
+	if (__builtin_expect(atomic_load_explicit(&b->state, memory_order_acquire) == XS_BE_ON, 1))
+		return true;
+	return xs_backend_activate(b);
+}
 
 /* ---- Devices and streams ---- */
 
@@ -97,17 +128,22 @@ bool xs_enabled(void);
  * out of range or the shared GPU table is full (then its work passes through). */
 struct xs_dev *xs_dev_get(int ordinal, const uint8_t uuid[16]);
 
-/* Lock-free lookup of a live stream; NULL when unknown. */
-struct xs_stream *xs_stream_find(uintptr_t handle, uintptr_t ctx, uint64_t tid);
-/* Add a stream (or return the live one with this key). NULL when the table is full. */
-struct xs_stream *xs_stream_add(uintptr_t handle, uintptr_t ctx, uint64_t tid, uintptr_t owner_ctx,
-                                bool per_thread, bool implicit, struct xs_dev *dev);
+/* Lock-free lookup of a live stream of backend be; NULL when unknown. */
+struct xs_stream *xs_stream_find(const struct xs_backend *be, uintptr_t handle, uintptr_t ctx,
+                                 uint64_t tid);
+/* Add a stream of backend be (or return the live one with this key). NULL when the table is
+ * full. */
+struct xs_stream *xs_stream_add(const struct xs_backend *be, uintptr_t handle, uintptr_t ctx,
+                                uint64_t tid, uintptr_t owner_ctx, bool per_thread, bool implicit,
+                                struct xs_dev *dev);
 /* The stream is being destroyed: cover its unmarked commands with a marker, forget it. */
 void xs_stream_destroy(struct xs_stream *s);
 /* Every stream of a context that died (its markers too): credit all, forget them. */
 void xs_ctx_gone(uintptr_t ctx);
-/* The contexts of the streams known on device `ordinal` (up to max); returns how many. */
-unsigned int xs_dev_ctxs(int ordinal, uintptr_t *out, unsigned int max);
+/* The contexts of backend be's streams known on device `ordinal` (up to max); returns how
+ * many. */
+unsigned int xs_dev_ctxs(const struct xs_backend *be, int ordinal, uintptr_t *out,
+                         unsigned int max);
 
 /* ---- Launching ---- */
 

@@ -95,7 +95,7 @@ void xs_stream_credit(struct xs_stream *s, uint64_t upto)
 
 static void marker_free(struct xs_dev *d, struct xs_marker *mk)
 {
-	xs.be->marker_release(&mk->m);
+	mk->be->marker_release(&mk->m);
 	atomic_fetch_sub(&mk->s->markers, 1);
 	mk->used = false;
 	d->nmarkers--;
@@ -127,7 +127,7 @@ static void reap_locked(struct xs_dev *d)
 				skip = pending[k] == mk->s;
 			if (skip)
 				continue;
-			if (xs.be->marker_query(&mk->m))
+			if (mk->be->marker_query(&mk->m))
 				marker_done(mk);
 			else if (npending < sizeof(pending) / sizeof(pending[0]))
 				pending[npending++] = mk->s;
@@ -156,13 +156,14 @@ void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s)
 			break;
 		}
 	/* `seq` was read before the record: every command it counts precedes the marker. */
-	if (xs.be->marker_record(s, &mk->m)) {
+	if (s->be->marker_record(s, &mk->m)) {
 		/* No marker possible (a dead context): counting them done beats counting them in
 		 * flight forever. */
 		atomic_store(&s->marked, seq);
 		xs_stream_credit(s, seq);
 		return;
 	}
+	mk->be = s->be;
 	mk->s = s;
 	mk->seq_end = seq;
 	mk->order = d->order++;
@@ -205,7 +206,7 @@ static void flush_locked(struct xs_dev *d, struct xs_stream *skip)
 		struct xs_stream *s = &xs.streams[i];
 		if (s == skip || atomic_load(&s->state) != XS_STREAM_LIVE || s->dev != d)
 			continue;
-		if (atomic_load(&s->submitted) > atomic_load(&s->marked) && xs.be->can_record(s))
+		if (atomic_load(&s->submitted) > atomic_load(&s->marked) && s->be->can_record(s))
 			xs_record_marker_locked(d, s);
 	}
 }
@@ -276,7 +277,7 @@ static bool wait_slot(struct xs_dev *d, uint32_t w, unsigned int *nothing)
 	}
 	mk->waiters++;
 	pthread_mutex_unlock(&d->lock);
-	xs.be->marker_wait(&mk->m);
+	mk->be->marker_wait(&mk->m);
 	pthread_mutex_lock(&d->lock);
 	mk->waiters--;
 	marker_done(mk);

@@ -22,6 +22,7 @@ enum {
 
 struct xs_marker {
 	struct xs_mark m;
+	const struct xs_backend *be; /* the one that recorded it (its stream's) */
 	struct xs_stream *s;
 	uint64_t seq_end; /* the stream's commands 1..seq_end precede it */
 	uint64_t order;   /* recording order on the device: the oldest is waited on */
@@ -59,7 +60,6 @@ struct xs_event_slot {
 struct xs_state {
 	_Atomic int state;
 	struct xs_config cfg;
-	const struct xs_backend *be;
 	struct xsched_shm_map map;
 	struct xsched_shm *shm;
 	struct xsched_proc *slot;

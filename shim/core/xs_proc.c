@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Registration: once per process image, on the first intercepted call. Reads the settings,
- * lets the backend resolve its symbols, attaches to the shared segment and claims a slot;
- * any failure leaves the process passing every call through, said once on stderr.
+ * Registration and backends.
+ *
+ * Backends register from their constructors; nothing else happens until one of their hooks
+ * runs. The first hook of backend b to run (its runtime is loaded, or the hook would have
+ * nothing to call) settles b, and registers the process unless another backend did: reads
+ * the settings, lets b resolve its symbols, attaches to the shared segment and claims a slot.
+ * Bad settings or a segment that cannot be used leave the whole process passing every call
+ * through; a backend whose runtime lacks a symbol leaves only that backend's calls passing
+ * through (another runtime may still be used); either is said once on stderr. The backend is
+ * settled before the process registers, so a process whose only runtime cannot be used
+ * claims no slot and prints one line.
+ *
  * A fork child starts unregistered and registers under its own pid when it first uses the
  * GPU; an exec()ed image takes over the slot of the image before it (same pid).
  */
@@ -27,11 +36,19 @@ _Atomic int xs_captures;
 #define INIT_WAIT_NS 2000000000ull
 
 static _Thread_local bool in_init;
-static const struct xs_backend *backend;
+/* Outside `xs`, which a fork child clears: the backends stay linked in. */
+static struct xs_backend *backends[XS_MAX_BACKENDS];
+static unsigned int nbackends;
 
-void xs_set_backend(const struct xs_backend *b)
+void xs_backend_register(struct xs_backend *b)
 {
-	backend = b;
+	if (nbackends == XS_MAX_BACKENDS) {
+		/* More backends than the build allows for: this one is unknown to the fork
+		 * handler, so it never schedules (its calls pass through). */
+		atomic_store(&b->state, XS_BE_FAILED);
+		return;
+	}
+	backends[nbackends++] = b;
 }
 
 uint64_t xs_now_ns(void)
@@ -96,7 +113,44 @@ static void start_line(void)
 		       (int)xs.pid, p, w);
 }
 
-static int do_init(void)
+/* Another thread is running the one-time step behind `word` (now `busy`): wait for it, so
+ * that no command slips past the window uncounted; but not for ever (it may be waiting for a
+ * loader lock this thread holds: then this call passes through). Returns what it left. */
+static int wait_out(_Atomic int *word, int busy)
+{
+	uint64_t give_up = xs_now_ns() + INIT_WAIT_NS;
+	int s;
+	while ((s = atomic_load_explicit(word, memory_order_acquire)) == busy &&
+	       xs_now_ns() < give_up)
+		sched_yield();
+	return s;
+}
+
+/* Settle b once: XS_BE_READY (or already ON) or XS_BE_FAILED. The settings are read. */
+static bool settle(struct xs_backend *b)
+{
+	int s = atomic_load_explicit(&b->state, memory_order_acquire);
+	if (s == XS_BE_IDLE && atomic_compare_exchange_strong(&b->state, &s, XS_BE_SETTLING)) {
+		char why[256];
+		bool was = in_init;
+		in_init = true;
+		int rc = b->init(why, sizeof(why));
+		in_init = was;
+		if (rc)
+			xs_log(XS_LOG_INFO, "pid %d: %s; passing %s calls through", (int)getpid(),
+			       why, b->name);
+		atomic_store_explicit(&b->state, rc ? XS_BE_FAILED : XS_BE_READY,
+		                      memory_order_release);
+		return !rc;
+	}
+	if (s == XS_BE_SETTLING)
+		s = wait_out(&b->state, XS_BE_SETTLING);
+	return s == XS_BE_READY || s == XS_BE_ON;
+}
+
+/* Registration by the first backend whose hook runs. XS_UNINIT when that backend cannot be
+ * settled: the process stays unregistered, for another runtime it may use. */
+static int do_init(struct xs_backend *b)
 {
 	char why[256];
 	struct xs_config cfg;
@@ -105,11 +159,8 @@ static int do_init(void)
 	xs.cfg = cfg;
 	xs_log_level = cfg.log;
 	xs.pid = getpid();
-	xs.be = backend;
-	if (!xs.be)
-		return passthrough("no GPU backend in this build");
-	if (xs.be->init(why, sizeof(why)))
-		return passthrough(why);
+	if (!settle(b))
+		return XS_UNINIT;
 	if (!xs.shm) {
 		int rc = xsched_shm_open(cfg.shm_name, true, &xs.map);
 		if (rc) {
@@ -139,28 +190,35 @@ static int do_init(void)
 	return XS_ACTIVE;
 }
 
-bool xs_enabled(void)
+/* The process registered (by b if by none before). */
+static bool registered(struct xs_backend *b)
 {
 	int s = atomic_load_explicit(&xs.state, memory_order_acquire);
-	if (__builtin_expect(s == XS_ACTIVE, 1))
+	if (s == XS_ACTIVE)
 		return true;
-	if (s == XS_PASSTHROUGH || in_init)
+	if (s == XS_PASSTHROUGH)
 		return false;
 	int expect = XS_UNINIT;
 	if (atomic_compare_exchange_strong(&xs.state, &expect, XS_INITING)) {
 		in_init = true;
-		s = do_init();
+		s = do_init(b);
 		in_init = false;
+		atomic_store_explicit(&xs.state, s, memory_order_release);
 		return s == XS_ACTIVE;
 	}
-	/* Another thread is registering: wait for it, so that no command slips past the window
-	 * uncounted; but not for ever (it may be waiting for a loader lock this thread holds:
-	 * then this call passes through). */
-	uint64_t give_up = xs_now_ns() + INIT_WAIT_NS;
-	while ((s = atomic_load_explicit(&xs.state, memory_order_acquire)) == XS_INITING &&
-	       xs_now_ns() < give_up)
-		sched_yield();
-	return s == XS_ACTIVE;
+	return wait_out(&xs.state, XS_INITING) == XS_ACTIVE;
+}
+
+bool xs_backend_activate(struct xs_backend *b)
+{
+	/* A call the shim makes while registering, or into a backend that cannot be used. */
+	if (in_init || atomic_load_explicit(&b->state, memory_order_acquire) == XS_BE_FAILED)
+		return false;
+	if (!registered(b) || !settle(b))
+		return false;
+	int ready = XS_BE_READY;
+	atomic_compare_exchange_strong(&b->state, &ready, XS_BE_ON);
+	return true;
 }
 
 /* A fork child has one thread and the parent's memory: nothing of the parent's GPU state is
@@ -175,8 +233,18 @@ static void fork_child(void)
 	xs.map = map;
 	atomic_store(&xs_captures, 0);
 	init_locks();
-	if (backend && backend->fork_child)
-		backend->fork_child();
+	/* Settled backends stay settled (same image, same symbols) but wait for the child to
+	 * register; one caught settling by the fork is settled again. */
+	for (unsigned int i = 0; i < nbackends; i++) {
+		struct xs_backend *b = backends[i];
+		int s = atomic_load(&b->state);
+		if (s == XS_BE_ON)
+			atomic_store(&b->state, XS_BE_READY);
+		else if (s == XS_BE_SETTLING)
+			atomic_store(&b->state, XS_BE_IDLE);
+		if (b->fork_child)
+			b->fork_child();
+	}
 }
 
 __attribute__((constructor)) static void xs_constructor(void)

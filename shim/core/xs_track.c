@@ -65,12 +65,15 @@ static inline uint32_t stream_hash(uintptr_t h, uintptr_t ctx, uint64_t tid)
 	return (uint32_t)x & (XS_MAX_STREAMS - 1);
 }
 
-static inline bool key_eq(const struct xs_stream *s, uintptr_t h, uintptr_t ctx, uint64_t tid)
+/* The backend is part of the key: one runtime's handle never names another's stream. */
+static inline bool key_eq(const struct xs_stream *s, const struct xs_backend *be, uintptr_t h,
+                          uintptr_t ctx, uint64_t tid)
 {
-	return s->handle == h && s->ctx == ctx && s->tid == tid;
+	return s->handle == h && s->ctx == ctx && s->tid == tid && s->be == be;
 }
 
-struct xs_stream *xs_stream_find(uintptr_t h, uintptr_t ctx, uint64_t tid)
+struct xs_stream *xs_stream_find(const struct xs_backend *be, uintptr_t h, uintptr_t ctx,
+                                 uint64_t tid)
 {
 	uint32_t i = stream_hash(h, ctx, tid);
 	for (uint32_t n = 0; n < XS_MAX_STREAMS; n++, i = (i + 1) & (XS_MAX_STREAMS - 1)) {
@@ -79,7 +82,7 @@ struct xs_stream *xs_stream_find(uintptr_t h, uintptr_t ctx, uint64_t tid)
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if (st == XS_STREAM_EMPTY)
 			return NULL;
-		if (st != XS_STREAM_LIVE || !key_eq(s, h, ctx, tid))
+		if (st != XS_STREAM_LIVE || !key_eq(s, be, h, ctx, tid))
 			continue;
 		/* A slot rewritten while we compared is not ours. */
 		if (atomic_load_explicit(&s->gen, memory_order_acquire) == g)
@@ -94,8 +97,9 @@ static bool quiescent(struct xs_stream *s)
 	return atomic_load(&s->markers) == 0 && atomic_load(&s->done) == atomic_load(&s->submitted);
 }
 
-struct xs_stream *xs_stream_add(uintptr_t h, uintptr_t ctx, uint64_t tid, uintptr_t owner_ctx,
-                                bool per_thread, bool implicit, struct xs_dev *dev)
+struct xs_stream *xs_stream_add(const struct xs_backend *be, uintptr_t h, uintptr_t ctx,
+                                uint64_t tid, uintptr_t owner_ctx, bool per_thread, bool implicit,
+                                struct xs_dev *dev)
 {
 	static int warned;
 	struct xs_stream *found = NULL, *slot = NULL;
@@ -104,7 +108,7 @@ struct xs_stream *xs_stream_add(uintptr_t h, uintptr_t ctx, uint64_t tid, uintpt
 	for (uint32_t n = 0; n < XS_MAX_STREAMS; n++, i = (i + 1) & (XS_MAX_STREAMS - 1)) {
 		struct xs_stream *s = &xs.streams[i];
 		uint32_t st = atomic_load(&s->state);
-		if (st == XS_STREAM_LIVE && key_eq(s, h, ctx, tid)) {
+		if (st == XS_STREAM_LIVE && key_eq(s, be, h, ctx, tid)) {
 			found = s;
 			break;
 		}
@@ -122,6 +126,7 @@ struct xs_stream *xs_stream_add(uintptr_t h, uintptr_t ctx, uint64_t tid, uintpt
 		slot->handle = h;
 		slot->ctx = ctx;
 		slot->tid = tid;
+		slot->be = be;
 		slot->owner_ctx = owner_ctx;
 		slot->per_thread = per_thread;
 		slot->implicit = implicit;
@@ -146,7 +151,7 @@ void xs_stream_destroy(struct xs_stream *s)
 {
 	struct xs_dev *d = s->dev;
 	if (atomic_load(&s->submitted) > atomic_load(&s->marked)) {
-		if (!xs_capturing() && xs.be->can_record(s)) {
+		if (!xs_capturing() && s->be->can_record(s)) {
 			pthread_mutex_lock(&d->lock);
 			xs_record_marker_locked(d, s);
 			pthread_mutex_unlock(&d->lock);
@@ -183,12 +188,12 @@ void xs_ctx_gone(uintptr_t ctx)
 	xs_sync_end_all();
 }
 
-unsigned int xs_dev_ctxs(int ordinal, uintptr_t *out, unsigned int max)
+unsigned int xs_dev_ctxs(const struct xs_backend *be, int ordinal, uintptr_t *out, unsigned int max)
 {
 	unsigned int n = 0;
 	for (int i = 0; i < XS_MAX_STREAMS && n < max; i++) {
 		struct xs_stream *s = &xs.streams[i];
-		if (atomic_load(&s->state) != XS_STREAM_LIVE || !s->dev ||
+		if (atomic_load(&s->state) != XS_STREAM_LIVE || s->be != be || !s->dev ||
 		    s->dev->ordinal != ordinal)
 			continue;
 		bool dup = false;

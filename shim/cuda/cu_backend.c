@@ -172,7 +172,7 @@ static struct xs_stream *stream_new(uintptr_t key, uintptr_t ctx, uint64_t tid)
 	struct xs_dev *d = xs_dev_get((int)p->dev, p->uuid);
 	if (!d)
 		return NULL;
-	return xs_stream_add(key, ctx, tid, (uintptr_t)owner,
+	return xs_stream_add(&cu_backend, key, ctx, tid, (uintptr_t)owner,
 	                     key == (uintptr_t)CU_STREAM_PER_THREAD, implicit, d);
 }
 
@@ -189,7 +189,7 @@ struct xs_stream *cu_stream(CUstream h, bool ptds)
 		if (key == (uintptr_t)CU_STREAM_PER_THREAD)
 			tid = self_tid();
 	}
-	struct xs_stream *s = xs_stream_find(key, ctx, tid);
+	struct xs_stream *s = xs_stream_find(&cu_backend, key, ctx, tid);
 	return s ? s : stream_new(key, ctx, tid);
 }
 
@@ -197,7 +197,7 @@ struct xs_stream *cu_stream_known(CUstream h)
 {
 	if (!h || implicit_handle((uintptr_t)h))
 		return NULL;
-	return xs_stream_find((uintptr_t)h, 0, 0);
+	return xs_stream_find(&cu_backend, (uintptr_t)h, 0, 0);
 }
 
 uintptr_t cu_capture_key(CUstream h, bool ptds)
@@ -324,7 +324,7 @@ static void backend_fork_child(void)
 	pthread_mutex_init(&pool_lock, NULL);
 }
 
-static const struct xs_backend cu_backend = {
+struct xs_backend cu_backend = {
 	.name = "cuda",
 	.marker_record = marker_record,
 	.marker_query = marker_query,
@@ -337,5 +337,5 @@ static const struct xs_backend cu_backend = {
 
 __attribute__((constructor)) static void cu_backend_register(void)
 {
-	xs_set_backend(&cu_backend);
+	xs_backend_register(&cu_backend);
 }

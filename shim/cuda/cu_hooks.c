@@ -186,7 +186,7 @@ enum {
 static inline void work_begin(CUstream h, bool ptds, struct xs_ticket *t)
 {
 	t->tracked = false;
-	if (!xs_enabled() || xs_capturing())
+	if (!cu_on() || xs_capturing())
 		return;
 	xs_launch_begin(cu_stream(h, ptds), t);
 }
@@ -263,7 +263,7 @@ CU_DRAIN_HOOKS(DEF_DRAIN)
 	CUresult(*real) params = REAL_(idx, params);                                               \
 	if (!real)                                                                                 \
 		return CUDA_ERROR_NOT_FOUND;                                                       \
-	if (!xs_enabled())                                                                         \
+	if (!cu_on())                                                                              \
 		return real args;
 #define CALL_REAL(name, params, args) CALL_REAL_(CU_##name, params, args)
 
@@ -532,7 +532,7 @@ static void dev_ctxs_gone(CUdevice dev)
 {
 	uintptr_t ctxs[16];
 	cu_pools_drop_dev(dev);
-	unsigned int n = xs_dev_ctxs((int)dev, ctxs, 16);
+	unsigned int n = xs_dev_ctxs(&cu_backend, (int)dev, ctxs, 16);
 	for (unsigned int i = 0; i < n; i++)
 		xs_ctx_gone(ctxs[i]);
 }

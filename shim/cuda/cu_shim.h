@@ -41,8 +41,16 @@ void *cu_driver_sym(const char *name);
  * function of a variant we intercept, else the pointer unchanged. */
 void *cu_substitute(const char *api, void *fn);
 
-/* cu_backend.c: resolve the stream a call names (NULL means the legacy or the per-thread
- * default stream, by `ptds`); NULL when the shim does not track it. */
+/* cu_backend.c: the backend, registered with the core. */
+extern struct xs_backend cu_backend;
+/* Whether the hooks schedule (else they pass through): the process registered and this
+ * backend settled (the first call does both). */
+static inline bool cu_on(void)
+{
+	return xs_backend_on(&cu_backend);
+}
+/* Resolve the stream a call names (NULL means the legacy or the per-thread default stream,
+ * by `ptds`); NULL when the shim does not track it. */
 struct xs_stream *cu_stream(CUstream h, bool ptds);
 /* Only a stream already known (for destroy). */
 struct xs_stream *cu_stream_known(CUstream h);

@@ -83,9 +83,6 @@ void *cu_real(unsigned int idx)
 		void *expect = NULL;
 		if (!atomic_compare_exchange_strong(&e->real, &expect, fn))
 			fn = expect;
-		/* The driver is loaded: settle the CUDA backend before its hooks use it (the
-		 * process may have registered through HIP before it loaded libcuda). */
-		xs_mux_settle("cuda");
 	}
 	return fn;
 }

@@ -33,8 +33,6 @@
 /* The per-thread stream's handle (hipStreamPerThread in the headers). */
 #define PT_HANDLE ((uintptr_t)hipStreamPerThread)
 
-_Atomic bool hip_ready;
-
 static struct {
 	hipError_t (*get_device)(int *);
 	hipError_t (*set_device)(int);
@@ -71,21 +69,6 @@ static inline uintptr_t dev_key(int d)
 static inline int key_dev(uintptr_t key)
 {
 	return (int)((struct hip_dev *)key - hdevs);
-}
-
-static bool owns_key(uintptr_t key)
-{
-	return key >= (uintptr_t)hdevs && key < (uintptr_t)(hdevs + XS_MAX_DEVS);
-}
-
-static bool owns_stream(const struct xs_stream *s)
-{
-	return owns_key(s->owner_ctx);
-}
-
-static bool owns_mark(const struct xs_mark *m)
-{
-	return owns_key((uintptr_t)m->pool);
 }
 
 static int current_dev(void)
@@ -177,7 +160,8 @@ static struct xs_stream *stream_new(uintptr_t key, uintptr_t ctx, uint64_t tid, 
 	struct xs_dev *xd = dev_get(d);
 	if (!xd)
 		return NULL;
-	return xs_stream_add(key, ctx, tid, dev_key(d), key == PT_HANDLE, ctx != 0, xd);
+	return xs_stream_add(&hip_backend, key, ctx, tid, dev_key(d), key == PT_HANDLE, ctx != 0,
+	                     xd);
 }
 
 struct xs_stream *hip_stream(hipStream_t h, bool spt)
@@ -190,10 +174,10 @@ struct xs_stream *hip_stream(hipStream_t h, bool spt)
 		if (d < 0)
 			return NULL;
 		uint64_t tid = key == PT_HANDLE ? self_tid() : 0;
-		struct xs_stream *s = xs_stream_find(key, dev_key(d), tid);
+		struct xs_stream *s = xs_stream_find(&hip_backend, key, dev_key(d), tid);
 		return s ? s : stream_new(key, dev_key(d), tid, d);
 	}
-	struct xs_stream *s = xs_stream_find(key, 0, 0);
+	struct xs_stream *s = xs_stream_find(&hip_backend, key, 0, 0);
 	if (s)
 		return s;
 	/* Not seen created: which device, and is it a stream at all (else the real call will
@@ -217,13 +201,13 @@ struct xs_stream *hip_stream_known(hipStream_t h)
 	uintptr_t key = (uintptr_t)h;
 	if (key == 0 || key == PT_HANDLE)
 		return NULL;
-	return xs_stream_find(key, 0, 0);
+	return xs_stream_find(&hip_backend, key, 0, 0);
 }
 
 void hip_stream_created(hipStream_t h)
 {
 	int d = current_dev();
-	if (h && d >= 0 && !xs_stream_find((uintptr_t)h, 0, 0))
+	if (h && d >= 0 && !xs_stream_find(&hip_backend, (uintptr_t)h, 0, 0))
 		stream_new((uintptr_t)h, 0, 0, d);
 }
 
@@ -375,7 +359,6 @@ static int backend_init(char *why, unsigned long why_len)
 	WANT(stream_is_capturing, "hipStreamIsCapturing");
 	WANT(stream_get_flags, "hipStreamGetFlags");
 	WANT(stream_get_device, "hipStreamGetDevice");
-	atomic_store_explicit(&hip_ready, true, memory_order_release);
 	return 0;
 }
 
@@ -385,7 +368,7 @@ static void backend_fork_child(void)
 	pthread_mutex_init(&pool_lock, NULL);
 }
 
-static const struct xs_backend hip_backend = {
+struct xs_backend hip_backend = {
 	.name = "hip",
 	.marker_record = marker_record,
 	.marker_query = marker_query,
@@ -398,5 +381,5 @@ static const struct xs_backend hip_backend = {
 
 __attribute__((constructor)) static void hip_backend_register(void)
 {
-	xs_mux_add(&hip_backend, owns_stream, owns_mark);
+	xs_backend_register(&hip_backend);
 }

@@ -36,13 +36,13 @@ void *hip_real(unsigned int idx);
 /* The runtime's own symbol `name` (for calls the shim makes itself), or NULL. */
 void *hip_runtime_sym(const char *name);
 
-/* hip_backend.c */
-/* Set once the backend resolved the runtime functions it calls itself. */
-extern _Atomic bool hip_ready;
-/* Whether the hooks schedule (else they pass through): registered, and HIP settled. */
+/* hip_backend.c: the backend, registered with the core. */
+extern struct xs_backend hip_backend;
+/* Whether the hooks schedule (else they pass through): the process registered and this
+ * backend settled (the first call does both, the process possibly registered by CUDA). */
 static inline bool hip_on(void)
 {
-	return xs_enabled() && atomic_load_explicit(&hip_ready, memory_order_acquire);
+	return xs_backend_on(&hip_backend);
 }
 /* The stream a call names (NULL: the current device's null stream, or with `spt` the
  * thread's per-thread stream; hipStreamPerThread likewise); NULL when not tracked. */

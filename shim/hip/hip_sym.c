@@ -79,9 +79,6 @@ void *hip_real(unsigned int idx)
 		void *expect = NULL;
 		if (!atomic_compare_exchange_strong(&e->real, &expect, fn))
 			fn = expect;
-		/* The runtime is loaded: settle the HIP backend (the process may have
-		 * registered through CUDA before it loaded libamdhip64). */
-		xs_mux_settle("hip");
 	}
 	return fn;
 }

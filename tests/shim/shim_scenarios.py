@@ -553,6 +553,60 @@ def scenario_visible(env, check):
         check(len(d["gpus"]) == 2, f"two GPU records in the table ({len(d['gpus'])})")
 
 
+# One process, both runtimes: commands on the null stream of each, CUDA first or HIP first.
+BOTH_PROBE = r"""
+import ctypes, json, sys
+cu, hip = ctypes.CDLL("libcuda.so.1"), ctypes.CDLL("libamdhip64.so.5")
+n, rcs = 1 << 20, []
+
+def with_cuda():
+    d, ctx, p = ctypes.c_int(), ctypes.c_void_p(), ctypes.c_uint64()
+    rcs.extend([cu.cuInit(0), cu.cuDeviceGet(ctypes.byref(d), 0),
+                cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), d), cu.cuCtxSetCurrent(ctx),
+                cu.cuMemAlloc_v2(ctypes.byref(p), ctypes.c_size_t(n))])
+    for _ in range(8):
+        rcs.append(cu.cuMemsetD8Async(p, ctypes.c_ubyte(1), ctypes.c_size_t(n), None))
+    rcs.append(cu.cuStreamSynchronize(None))
+
+def with_hip():
+    q = ctypes.c_void_p()
+    rcs.extend([hip.hipSetDevice(0), hip.hipMalloc(ctypes.byref(q), ctypes.c_size_t(n))])
+    for _ in range(8):
+        rcs.append(hip.hipMemsetAsync(q, 1, ctypes.c_size_t(n), None))
+    rcs.append(hip.hipStreamSynchronize(None))
+
+for step in sys.argv[1:]:
+    (with_cuda if step == "cuda" else with_hip)()
+print(json.dumps({"rcs": rcs}))
+"""
+
+
+def scenario_both(env, check):
+    hip_rt = os.path.join(BUILD, "sim", "lib", SIM_LIBS["hip"])
+    if not os.path.exists(hip_rt):
+        print("skipped: not built: " + hip_rt)
+        return
+    for order in (["cuda", "hip"], ["hip", "cuda"]):
+        what = " then ".join(order)
+        with Sim(env, "concurrent") as sim:
+            p = subprocess.Popen([sys.executable, "-c", BOTH_PROBE] + order,
+                                 env=shimmed(env, priority="low", window=1),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            out, err = p.communicate(timeout=60)
+            res = json_line(out) or {}
+            check(p.returncode == 0 and res.get("rcs") and not any(res["rcs"]),
+                  f"{what}: every call succeeded ({out.strip()} {err.strip()})")
+            lines = [l for l in err.splitlines() if l.startswith("xsched:")]
+            check(len(lines) == 1 and "priority low window 1" in lines[0],
+                  f"{what}: one start line, nothing else: {lines}")
+            procs = [q for q in dump(env)["procs"] if q["pid"] == p.pid]
+            launches = sum(g["launches"] for q in procs for g in q["gpus"])
+            check(len(procs) == 1 and launches == 16,
+                  f"{what}: one slot, the 16 commands of both runtimes seen ({launches})")
+            most = max((r["max_inflight"] for r in sim.stats()), default=0)
+            check(most <= 1, f"{what}: ground truth max in flight {most} <= 1")
+
+
 def scenario_neither(env, check):
     plain = [bin_path("xs_plain_probe")]
     py = [sys.executable, "-c", "pass"]
@@ -573,7 +627,7 @@ def scenario_neither(env, check):
 
 SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}
 # Scenarios that apply to some vendors only (the others run over any).
-ONLY = {"exec": ("cuda",), "visible": ("hip",)}
+ONLY = {"exec": ("cuda",), "visible": ("hip",), "both": ("cuda",)}
 
 
 def main():

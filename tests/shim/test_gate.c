@@ -5,7 +5,9 @@
  *
  * A fake backend stands in for the GPU: a marker on stream s after its first N commands
  * completes once the test (or a wait on it) moves s's "GPU progress" to N. That progress
- * is the ground truth the window is checked against.
+ * is the ground truth the window is checked against. A second backend on the same fake GPU
+ * and one whose runtime cannot be used check that the core serves several backends: each
+ * settled on its first use, each stream's markers handled by its own.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -103,7 +105,7 @@ static int f_init(char *why, unsigned long len)
 	return 0;
 }
 
-static const struct xs_backend fake = {
+static struct xs_backend fake = {
 	.name = "fake",
 	.marker_record = f_record,
 	.marker_query = f_query,
@@ -113,6 +115,69 @@ static const struct xs_backend fake = {
 	.init = f_init,
 };
 
+/* The second backend: the same fake GPU, its own counts. */
+static _Atomic int o_inits, o_records, o_queries, o_waits, o_releases;
+
+static int o_record(struct xs_stream *s, struct xs_mark *m)
+{
+	atomic_fetch_add(&o_records, 1);
+	return f_record(s, m);
+}
+
+static int o_query(const struct xs_mark *m)
+{
+	atomic_fetch_add(&o_queries, 1);
+	return f_query(m);
+}
+
+static void o_wait(const struct xs_mark *m)
+{
+	atomic_fetch_add(&o_waits, 1);
+	f_wait(m);
+}
+
+static void o_release(const struct xs_mark *m)
+{
+	atomic_fetch_add(&o_releases, 1);
+	f_release(m);
+}
+
+static int o_init(char *why, unsigned long len)
+{
+	atomic_fetch_add(&o_inits, 1);
+	return f_init(why, len);
+}
+
+static struct xs_backend other = {
+	.name = "other",
+	.marker_record = o_record,
+	.marker_query = o_query,
+	.marker_wait = o_wait,
+	.marker_release = o_release,
+	.can_record = f_can_record,
+	.init = o_init,
+};
+
+/* A backend whose runtime lacks a symbol. */
+static _Atomic int b_inits;
+
+static int b_init(char *why, unsigned long len)
+{
+	atomic_fetch_add(&b_inits, 1);
+	snprintf(why, len, "libbroken has no brokenEventCreate");
+	return -1;
+}
+
+static struct xs_backend broken = {
+	.name = "broken",
+	.marker_record = f_record,
+	.marker_query = f_query,
+	.marker_wait = f_wait,
+	.marker_release = f_release,
+	.can_record = f_can_record,
+	.init = b_init,
+};
+
 /* ---- helpers ---- */
 
 static struct xs_dev *dev;
@@ -120,7 +185,7 @@ static uintptr_t next_handle = 0x1000;
 
 static struct xs_stream *new_stream(uintptr_t ctx)
 {
-	struct xs_stream *s = xs_stream_add(next_handle, 0, 0, ctx, false, false, dev);
+	struct xs_stream *s = xs_stream_add(&fake, next_handle, 0, 0, ctx, false, false, dev);
 	next_handle += 0x10;
 	assert_non_null(s);
 	return s;
@@ -387,23 +452,23 @@ static void test_stream_destroy_and_reuse(void **state)
 {
 	(void)state;
 	uintptr_t h = 0xabc0;
-	struct xs_stream *s = xs_stream_add(h, 0, 0, 1, false, false, dev);
+	struct xs_stream *s = xs_stream_add(&fake, h, 0, 0, 1, false, false, dev);
 	assert_non_null(s);
-	assert_ptr_equal(xs_stream_find(h, 0, 0), s);
-	assert_ptr_equal(xs_stream_add(h, 0, 0, 1, false, false, dev), s);
+	assert_ptr_equal(xs_stream_find(&fake, h, 0, 0), s);
+	assert_ptr_equal(xs_stream_add(&fake, h, 0, 0, 1, false, false, dev), s);
 	for (int i = 0; i < 5; i++)
 		launch(s);
 	int rec0 = atomic_load(&records);
 	xs_stream_destroy(s);
 	/* Its five unmarked commands got a marker: they are counted until it completes. */
 	assert_int_equal(atomic_load(&records), rec0 + 1);
-	assert_null(xs_stream_find(h, 0, 0));
+	assert_null(xs_stream_find(&fake, h, 0, 0));
 	assert_int_equal(inflight(), 5);
 	gpu_advance(s, 5);
 	xs_sync_end(dev);
 	assert_int_equal(inflight(), 0);
 	/* A new stream with the handle reuses the quiescent slot; counters carry on. */
-	struct xs_stream *n = xs_stream_add(h, 0, 0, 1, false, false, dev);
+	struct xs_stream *n = xs_stream_add(&fake, h, 0, 0, 1, false, false, dev);
 	assert_ptr_equal(n, s);
 	assert_int_equal(atomic_load(&n->submitted), 5);
 	assert_int_equal(atomic_load(&n->marked), 5);
@@ -421,13 +486,76 @@ static void test_ctx_gone(void **state)
 	launch(s);
 	assert_int_equal(inflight(), 2);
 	uintptr_t ctxs[4];
-	assert_true(xs_dev_ctxs(dev->ordinal, ctxs, 4) >= 1);
+	assert_true(xs_dev_ctxs(&fake, dev->ordinal, ctxs, 4) >= 1);
 	xs_ctx_gone(99);
 	assert_int_equal(inflight(), 0);
 	assert_int_equal(atomic_load(&s->state), XS_STREAM_DEAD);
 	for (unsigned int i = 0; i < XS_MARKERS; i++)
 		assert_false(dev->mk[i].used && dev->mk[i].s == s);
 	ungrant();
+}
+
+/* Several backends in one process: each settles once, on its first use; one that cannot be
+ * settled passes its calls through and leaves the others alone; a stream is keyed by its
+ * backend and every marker on it is that backend's. */
+static void test_backends(void **state)
+{
+	(void)state;
+	/* Registered but unused so far: nothing of it ran. */
+	assert_int_equal(atomic_load(&other.state), XS_BE_IDLE);
+	assert_int_equal(atomic_load(&o_inits), 0);
+	struct xsched_proc *slot = xs.slot;
+	assert_true(xs_backend_on(&other));
+	assert_true(xs_backend_on(&other));
+	assert_int_equal(atomic_load(&o_inits), 1);
+	assert_int_equal(atomic_load(&other.state), XS_BE_ON);
+	assert_ptr_equal(xs.slot, slot); /* the process registered once */
+	assert_false(xs_backend_on(&broken));
+	assert_false(xs_backend_on(&broken));
+	assert_int_equal(atomic_load(&b_inits), 1);
+	assert_int_equal(atomic_load(&broken.state), XS_BE_FAILED);
+	assert_true(xs_backend_on(&fake));
+
+	/* One handle value in two runtimes: two streams. */
+	uintptr_t h = 0x7770;
+	struct xs_stream *a = xs_stream_add(&fake, h, 0, 0, 41, false, false, dev);
+	struct xs_stream *b = xs_stream_add(&other, h, 0, 0, 42, false, false, dev);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(xs_stream_find(&fake, h, 0, 0), a);
+	assert_ptr_equal(xs_stream_find(&other, h, 0, 0), b);
+	uintptr_t ctxs[8];
+	assert_int_equal(xs_dev_ctxs(&other, dev->ordinal, ctxs, 8), 1);
+	assert_int_equal(ctxs[0], 42);
+
+	/* Window 1: each command of b gets a marker, each launch after the first waits on one;
+	 * all of it through b's backend. */
+	grant(1, 1);
+	int r0 = atomic_load(&records), or0 = atomic_load(&o_records);
+	int ow0 = atomic_load(&o_waits), orl0 = atomic_load(&o_releases);
+	for (int i = 0; i < 4; i++)
+		launch(b);
+	assert_int_equal(atomic_load(&records) - r0, 4);
+	assert_int_equal(atomic_load(&o_records) - or0, 4);
+	assert_int_equal(atomic_load(&o_waits) - ow0, 3);
+	sync_stream(b);
+	assert_int_equal(inflight(), 0);
+	assert_int_equal(atomic_load(&o_releases) - orl0, 4);
+	/* a's markers are the first backend's. */
+	or0 = atomic_load(&o_records);
+	int oq0 = atomic_load(&o_queries);
+	r0 = atomic_load(&records);
+	launch(a);
+	launch(a);
+	sync_stream(a);
+	assert_int_equal(atomic_load(&records) - r0, 2);
+	assert_int_equal(atomic_load(&o_records), or0);
+	assert_int_equal(atomic_load(&o_queries), oq0);
+	assert_int_equal(inflight(), 0);
+	ungrant();
+	xs_stream_destroy(a);
+	xs_stream_destroy(b);
 }
 
 static void test_config_parsers(void **state)
@@ -479,8 +607,10 @@ int main(void)
 	unsetenv("XSCHED_WINDOW");
 	unsetenv("XSCHED_PRIORITY");
 	xsched_shm_unlink(shm);
-	xs_set_backend(&fake);
-	if (!xs_enabled()) {
+	xs_backend_register(&fake);
+	xs_backend_register(&other);
+	xs_backend_register(&broken);
+	if (!xs_backend_on(&fake)) {
 		fprintf(stderr, "core did not register\n");
 		return 1;
 	}
@@ -499,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_stream_destroy_and_reuse),
 		cmocka_unit_test(test_ctx_gone),
+		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_config_parsers),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
