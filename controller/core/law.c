@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The control law of law.h: decrease at once on violations, relax on evidence. */
+/* The control law of law.h: decrease at once on violations, relax on evidence, probe rarely
+ * where probes fail. */
 #include "law.h"
 
 static const char *const state_names[LAW_NSTATES] = {
@@ -29,8 +30,13 @@ void law_params_default(struct law_params *p, uint64_t target_ns)
 		.gain = 0.5,
 		.ff_frac = 0.75,
 		.ceil_margin = 0.1,
-		.probe_ns = 10000000000ull,
 		.step_min_ns = 0,
+		.probe_min_ns = 0,
+		.wait0_ns = 1000000000ull,
+		.wait_max_ns = 30000000000ull,
+		.probe_budget = 0.0025,
+		.probe_bank = 2,
+		.calm_ns = 60000000000ull,
 	};
 }
 
@@ -46,7 +52,17 @@ void law_init(struct law *l, const struct law_params *p, uint64_t now_ns)
 		.good_ns = -1,
 		.ceil_ns = -1,
 		.last_change_ns = now_ns,
+		/* A full bank: the first probes need not wait for samples. */
+		.tokens = p->probe_bank,
 	};
+}
+
+/* Forget what failed probes taught: the conditions they were judged under are gone. */
+static void backoff_reset(struct law *l)
+{
+	l->ceil_ns = -1;
+	l->fails = 0;
+	l->probe_at_ns = 0;
 }
 
 void law_set_target(struct law *l, uint64_t target_ns)
@@ -54,9 +70,10 @@ void law_set_target(struct law *l, uint64_t target_ns)
 	if (target_ns == l->p.target_ns)
 		return;
 	l->p.target_ns = target_ns;
-	/* What was good or bad was judged against the old target. */
+	/* What was good or bad was judged against the old target, and lateness was too. */
 	l->good_ns = -1;
-	l->ceil_ns = -1;
+	backoff_reset(l);
+	l->tokens = l->p.probe_bank;
 	l->retarget = true;
 }
 
@@ -75,10 +92,77 @@ static double step_min(const struct law *l)
 	return l->p.step_min_ns ? (double)l->p.step_min_ns : (double)l->p.target_ns / 50.0;
 }
 
+static double probe_min(const struct law *l)
+{
+	return l->p.probe_min_ns ? (double)l->p.probe_min_ns : (double)l->p.target_ns / 20.0;
+}
+
 static void set_x(struct law *l, double x, uint64_t now_ns)
 {
 	l->x_ns = x;
 	l->last_change_ns = now_ns;
+}
+
+/* x held long enough to count as good. A probe that got here succeeded: the chain of
+ * failures is broken and what follows is no longer its cost. */
+static void verified(struct law *l)
+{
+	l->good_ns = l->x_ns;
+	if (l->probing) {
+		l->probing = false;
+		l->charging = false;
+		l->fails = 0;
+	}
+}
+
+/* The wait before the next probe after `fails` consecutive failures: wait0 * 2^(fails-1). */
+static uint64_t backoff_wait(const struct law *l)
+{
+	uint64_t w = l->p.wait0_ns;
+
+	for (uint32_t i = 1; i < l->fails && w < l->p.wait_max_ns; i++)
+		w *= 2;
+	return w < l->p.wait_max_ns ? w : l->p.wait_max_ns;
+}
+
+/* The probe that raised x failed: back off in time (the ceiling, set by the caller, backs
+ * off in allowance). */
+static void probe_failed(struct law *l, uint64_t now_ns)
+{
+	l->probing = false;
+	l->fails++;
+	l->probes_failed++;
+	l->probe_at_ns = now_ns + backoff_wait(l);
+}
+
+/* The budget: samples earn it, violations while probing spend it. A failed probe stays
+ * charged until the window forgets its violations, since work it admitted still delays
+ * bursts after x dropped. */
+static void account(struct law *l, const struct law_input *in)
+{
+	l->tokens += (double)in->int_n * l->p.probe_budget;
+	if (l->tokens > l->p.probe_bank)
+		l->tokens = l->p.probe_bank; /* a long quiet spell buys a retry, not a volley */
+	if (!l->charging)
+		return;
+	l->tokens -= (double)in->int_viol;
+	l->probe_viol += in->int_viol;
+	if (!l->probing && (double)in->win_p99_ns <= (double)l->p.target_ns)
+		l->charging = false;
+}
+
+/* Whether the ceiling and backoff still describe the plant (law.h: forgotten after a calm
+ * spell or when the service's rate changed by 2x; an idle window is no rate). */
+static void maybe_forget(struct law *l, const struct law_input *in)
+{
+	uint64_t n = in->win_n, ref = l->fail_win_n;
+
+	if (l->ceil_ns < 0 && !l->fails)
+		return;
+	if (in->now_ns - l->last_viol_ns >= l->p.calm_ns)
+		backoff_reset(l);
+	else if (ref && n && (n >= 2 * ref || 2 * n <= ref))
+		backoff_reset(l);
 }
 
 /* Step 1 of law.h: a violation in this interval. Returns true when x changed. */
@@ -105,6 +189,9 @@ static bool on_violation(struct law *l, const struct law_input *in)
 	}
 	if (l->ceil_ns < 0 || x < l->ceil_ns)
 		l->ceil_ns = x;
+	l->fail_win_n = in->win_n;
+	if (l->probing)
+		probe_failed(l, in->now_ns);
 	if (burst) {
 		nx = 0;
 		l->why = "violation burst: straight to the floor";
@@ -127,13 +214,36 @@ static bool on_violation(struct law *l, const struct law_input *in)
 	return true;
 }
 
+/* How far a relaxation from x may go below the ceiling (law.h step 4): halfway to it,
+ * never closer than ceil_margin; nothing within probe_min of it. */
+static double ceiling_cap(const struct law *l, double x)
+{
+	double c = l->ceil_ns, mid, margin;
+
+	if (c < 0)
+		return -1;
+	if (c - x < probe_min(l))
+		return x;
+	mid = x + (c - x) / 2;
+	margin = (1.0 - l->p.ceil_margin) * c;
+	return mid < margin ? mid : margin;
+}
+
+/* Holding below the ceiling or the probing gates: why, and the state for where x is. */
+static bool hold_for(struct law *l, const char *why)
+{
+	l->state = l->x_ns > 0 ? LAW_HOLDING : LAW_SUSPENDED;
+	l->why = why;
+	return false;
+}
+
 /* Step 4 of law.h: P99 `p` is below the band. Returns true when x changed. */
 static bool relax(struct law *l, const struct law_input *in, double p)
 {
 	double t = (double)l->p.target_ns, lo = l->p.band_lo * t, x = l->x_ns;
-	double top = in->a_top_ns + in->b_top_ns, nx, step;
+	double top = in->a_top_ns + in->b_top_ns, nx, step, cap;
 
-	l->good_ns = x;
+	verified(l);
 	if (x >= top) {
 		l->state = LAW_HOLDING;
 		l->why = "open: every lower process at its window maximum";
@@ -151,20 +261,21 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 		if (nx < ff)
 			nx = ff;
 	}
-	if (l->ceil_ns >= 0) {
-		double cap = (1.0 - l->p.ceil_margin) * l->ceil_ns;
-
-		if (nx > cap)
-			nx = cap;
-	}
+	cap = ceiling_cap(l, x);
+	if (cap >= 0 && nx > cap)
+		nx = cap;
 	if (nx > top)
 		nx = top;
-	if (nx <= x) {
-		l->state = LAW_HOLDING;
-		l->why = "just below the allowance that failed last";
-		return false;
-	}
+	if (nx <= x)
+		return hold_for(l, x > 0 ? "just below the allowance that failed last"
+		                         : "floor is the best: every probe above it failed");
+	if (in->now_ns < l->probe_at_ns)
+		return hold_for(l, "probe failed: backing off before the next");
+	if (l->tokens < 1)
+		return hold_for(l, "probing budget spent: waiting for samples");
 	set_x(l, nx, in->now_ns);
+	l->probing = true;
+	l->charging = true;
 	l->increases++;
 	l->state = LAW_RELAXING;
 	l->why = "P99 below the band: relaxing";
@@ -199,8 +310,8 @@ bool law_tick(struct law *l, const struct law_input *in)
 	l->retarget = false;
 	if (l->x_ns > top)
 		l->x_ns = top; /* lower processes left: the ladder got shorter */
-	if (l->ceil_ns >= 0 && in->now_ns - l->last_viol_ns >= l->p.probe_ns)
-		l->ceil_ns = -1; /* quiet long enough: probe above it again */
+	maybe_forget(l, in);
+	account(l, in);
 
 	if (in->int_viol && on_violation(l, in))
 		return true;
@@ -237,7 +348,7 @@ bool law_tick(struct law *l, const struct law_input *in)
 	if ((double)in->since_p99_ns >= l->p.band_lo * t || (double)in->win_p99_ns > t) {
 		/* In the band, or the window still remembers violations (a decrease less than
 		 * a window ago): hold. */
-		l->good_ns = l->x_ns;
+		verified(l);
 		l->state = LAW_HOLDING;
 		l->why = "P99 within the band";
 		return false;

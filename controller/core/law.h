@@ -20,7 +20,7 @@
  *      above T (more violations than the 1 % a P99 target allows): decrease at once.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
  *      a single violation to the last allowance verified good, and the busy part is
- *      dropped first. The allowance that failed becomes a ceiling.
+ *      dropped first. The allowance that failed becomes the ceiling.
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
  *      above T (a decrease less than a window ago): hold. Below the band with fewer than
@@ -28,9 +28,22 @@
  *   4. Below the band: relax. With the feedforward known (the floor P99: over the floor
  *      window, ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits
  *      at most about that long for queued lower work. Otherwise, or above it, add
- *      gain * (band_lo * T - P99) (at least step_min, at most doubling), never past
- *      (1 - ceil_margin) of the ceiling; the ceiling is forgotten after probe_ns without
- *      violations.
+ *      gain * (band_lo * T - P99) (at least step_min, at most doubling). Below a ceiling
+ *      c the step stops at min(x + (c - x) / 2, (1 - ceil_margin) c): probes bisect
+ *      between the allowance verified good and the one that failed; within probe_min of c
+ *      there is nothing worth probing (at the floor: the floor is the best).
+ * Probing. Every increase is a probe: it risks violations the P99 must absorb. A probe that
+ * fails (a decrease before it was verified good) backs off in time too: the next increase
+ * waits wait0 * 2^(fails - 1), at most wait_max. Violations seen while a probe is open, and
+ * until the window forgets a failed one, are charged to a budget that samples refill at
+ * probe_budget violations per sample (at most probe_bank banked); an increase needs one
+ * violation's worth. So probing spends at most probe_budget of the samples plus probe_bank
+ * and one probe's overrun, whatever the plant: a quarter of the 1 % a P99 allows by default.
+ * A bank of 2 lets one failure that was noise (a CPU hiccup) be retried after wait0.
+ * The ceiling and the backoff are forgotten after calm_ns without a counted violation, when
+ * the target changes, or when the service's load does (its rate, the window's sample count,
+ * halved or doubled since the last failure). Not a_top: it moves with the lower processes'
+ * command time estimates, which the law's own windows move.
  * At the floor every min_samples fresh samples are judged on the floor window's P99: below
  * the band relaxes (step 4), in the band holds.
  * Windup: x is clamped to [0, a_top + b_top]; at the floor with the floor P99 above T the
@@ -68,8 +81,13 @@ struct law_params {
 	double gain;            /* relaxation step per ns of slack below the band; 0.5 */
 	double ff_frac;         /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
 	double ceil_margin;     /* stay this fraction below the last failed allowance; 0.1 */
-	uint64_t probe_ns;      /* quiet time after which the ceiling is forgotten; 10 s */
 	uint64_t step_min_ns;   /* smallest relaxation step; 0: T / 50 */
+	uint64_t probe_min_ns;  /* smallest probe worth a violation; 0: T / 20 */
+	uint64_t wait0_ns;      /* wait after a failed probe, doubled per consecutive one; 1 s */
+	uint64_t wait_max_ns;   /* longest such wait; 30 s */
+	double probe_budget;    /* violations per sample that probing may spend; 0.0025 */
+	double probe_bank;      /* violations probing may bank ahead; 2 */
+	uint64_t calm_ns;       /* time without violations that forgets ceiling and backoff; 60 s */
 };
 
 void law_params_default(struct law_params *p, uint64_t target_ns);
@@ -100,13 +118,22 @@ struct law {
 	const char *why;         /* one phrase saying why the state, for status and dashboards */
 	double x_ns;             /* the allowance */
 	double good_ns;          /* last allowance verified good (< 0: none) */
-	double ceil_ns;          /* last allowance that failed (< 0: none) */
+	double ceil_ns;          /* lowest allowance that failed (< 0: none) */
 	uint64_t floor_p99_ns;   /* P99 measured at the floor (0: not yet) */
 	uint64_t last_change_ns; /* when x last changed */
 	uint64_t last_viol_ns;   /* when the last violation was seen (0: never) */
 	uint64_t violations;     /* samples above the target, all time */
 	uint64_t decreases, increases;
 	bool retarget; /* the target changed: judge at once from the last floor P99 */
+	/* Probing (see above). */
+	bool probing;           /* x was raised and not yet verified good */
+	bool charging;          /* violations now are charged to probing */
+	uint32_t fails;         /* consecutive failed probes */
+	uint64_t probe_at_ns;   /* no increase before this */
+	double tokens;          /* probing's violation budget, at most probe_bank */
+	uint64_t fail_win_n;    /* window samples at the last failure: the load it was under */
+	uint64_t probe_viol;    /* violations charged to probing, all time */
+	uint64_t probes_failed; /* all time */
 };
 
 void law_init(struct law *l, const struct law_params *p, uint64_t now_ns);

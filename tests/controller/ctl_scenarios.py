@@ -13,7 +13,7 @@ usage: ctl_scenarios.py BUILD_DIR SCENARIO
   unreachable  T below what the service achieves alone: batch suspended while online is
                active, no oscillation, and throughput back within 2 s of raising T
   kill         SIGKILL of the controller: every batch process back at its default window
-               within the heartbeat's staleness (the shim's fail-open)
+               within 1 s (the heartbeat goes stale after 500 ms; the shim fails open)
   unshimmed    the service runs without the shim, seen by the eBPF observer only: the
                target still holds (needs root; skipped, exit 77, without eBPF)
 
@@ -359,9 +359,11 @@ def kill(build):
     table("controller killed (SIGKILL): the batch job's window as its shim applies it", rows,
           ["moment", "w_busy", "w_idle", "applied", "seconds"])
     check(rows[0]["applied"] < UNLIMITED, "bounded while the controller ran")
-    # The shim falls back once the heartbeat is older than XSCHED_HEARTBEAT_STALE_NS (1 s);
-    # allow one suspended-thread recheck (200 ms) and a loaded machine on top.
-    check(back is not None and back <= 1.5, "default window within 1.5 s of SIGKILL "
+    # Issue 6: within 1 s. The shim falls back once the heartbeat is older than
+    # XSCHED_HEARTBEAT_STALE_NS (500 ms; the last beat is at most 100 ms before the kill),
+    # plus at most one suspended-thread recheck (200 ms): 0.7 s, 0.3 s to spare for a loaded
+    # machine and this loop's 20 ms polling.
+    check(back is not None and back <= 1.0, "default window within 1 s of SIGKILL "
           f"({'never' if back is None else f'{back:.2f} s'})")
 
 

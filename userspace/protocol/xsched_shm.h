@@ -47,8 +47,11 @@ enum xsched_prio {
 /* A window is a count of commands in flight. Values at or above this mean "no limit". */
 #define XSCHED_WINDOW_UNLIMITED 0x7fffffffu
 
-/* The controller's heartbeat counts as fresh for this long (CLOCK_MONOTONIC). */
-#define XSCHED_HEARTBEAT_STALE_NS 1000000000ull
+/* The controller's heartbeat counts as fresh for this long (CLOCK_MONOTONIC). The controller
+ * beats at least every 100 ms, so 500 ms is five missed beats; a shim suspended at W = 0
+ * re-checks at least every 200 ms, so its processes are back at their default windows within
+ * 0.7 s of the controller's death (issue 6 asks for 1 s). */
+#define XSCHED_HEARTBEAT_STALE_NS 500000000ull
 
 /*
  * A grant packs both windows in one 64-bit word so that a reader never sees half an
