@@ -282,8 +282,10 @@ def scenario_suspend(env, check):
                     released = time.monotonic() - t0
                     break
                 time.sleep(0.05)
-            check(released is not None and released < 2.5,
-                  f"controller died: released after {released} s (stale after 1 s, "
+            # Stale after 0.5 s, rechecked every 0.2 s: released within about 0.7 s; the
+            # bound leaves room for a loaded machine.
+            check(released is not None and released < 1.5,
+                  f"controller died: released after {released} s (stale after 0.5 s, "
                   "rechecked every 0.2 s)")
         finally:
             p.send_signal(signal.SIGINT)
