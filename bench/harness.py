@@ -160,7 +160,7 @@ def run_mix(a, config, jobs, mps, benv, oenv):
             raise RuntimeError(f"batch job died: {''.join(errs[p.pid])[-2000:]}")
     online_cmd = [sys.executable, os.path.join(GPU, "torch_online.py"), "--model",
                   a.online_model, "--batch", "1", "--rate", str(a.rate), "--duration",
-                  str(a.duration), "--tag", config]
+                  str(a.duration), "--tag", config, "--all-latencies"]
     if a.rate_step:
         online_cmd += ["--rate-step", a.rate_step]
     o = subprocess.run(online_cmd, env=proc_env(base, oenv, lib), capture_output=True,
@@ -187,7 +187,7 @@ def solo(a, mps):
     base = dict(MPS_DIRS) if mps else {}
     o = subprocess.run([sys.executable, os.path.join(GPU, "torch_online.py"), "--model",
                         a.online_model, "--batch", "1", "--rate", str(a.rate), "--duration",
-                        str(a.duration), "--tag", "solo"],
+                        str(a.duration), "--tag", "solo", "--all-latencies"],
                        env=proc_env(base, {}, ""), capture_output=True, text=True,
                        timeout=a.duration + 120)
     r = last_json(o.stdout)

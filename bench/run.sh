@@ -50,3 +50,11 @@ for c in "${cases[@]}"; do
 	observe) python3 bench/observe_check.py --build "$build" --out "$out" ;;
 	esac
 done
+
+# Plots beside each result, where matplotlib is installed (it is on the GPU machines' image).
+if python3 -c 'import matplotlib' 2>/dev/null; then
+	for j in "$out"/*.json; do
+		case $j in */overhead.json | */observe.json) continue ;; esac
+		python3 bench/plots.py "$j" || echo "bench/run.sh: no plots for $j"
+	done
+fi

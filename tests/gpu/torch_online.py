@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--rate-step", default="", help="T:R  change the rate to R at T seconds")
     ap.add_argument("--latency-log", default="")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--all-latencies", action="store_true",
+                    help="add every request's send time and latency to the JSON line")
     a = ap.parse_args()
     if a.rate <= 0:
         print(f"torch_online: bad --rate {a.rate}: want > 0", file=sys.stderr)
@@ -69,7 +71,7 @@ def main():
             done = time.perf_counter()
             lat.append((done - next_t) * 1e3)
             lat_sent.append((done - sent) * 1e3)
-            if a.latency_log:
+            if a.latency_log or a.all_latencies:
                 log.append((next_t - t0, lat[-1], lat_sent[-1]))
             next_t += 1.0 / rate
         elapsed = time.perf_counter() - t0
@@ -86,6 +88,9 @@ def main():
         "mean_ms": sum(lat) / len(lat) if lat else float("nan"),
         "p50_sent_ms": percentile(lat_sent, 50), "p99_sent_ms": percentile(lat_sent, 99),
     }
+    if a.all_latencies:
+        out["send_s"] = [round(t, 4) for t, _, _ in log]
+        out["latencies_ms"] = [round(l, 4) for _, l, _ in log]
     print(json.dumps(out), flush=True)
 
 
