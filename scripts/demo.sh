@@ -24,9 +24,11 @@ if real_gpu; then
 	export XSCHED_SHM=xsched-demo
 else
 	echo "== no GPU here: the simulated GPU (tests/sim), one FIFO hardware queue as on AMD"
-	target=${XSCHED_DEMO_TARGET:-4ms}
+	target=${XSCHED_DEMO_TARGET:-}
 	online=("$bin/online" --rate 20 --kernels 10 --kernel-us 100 --duration "$secs")
-	batch=("$bin/batch" --kernel-us 200 --kernels-per-iter 100 --duration 0)
+	# The simulated GPU's "kernels" are the batch process's own sleeps and wake-ups: at nice 19
+	# its CPU time does not land in the service's latency on a small machine.
+	batch=(nice -n 19 "$bin/batch" --kernel-us 200 --kernels-per-iter 100 --duration 0)
 	export LD_LIBRARY_PATH=$build/sim/lib XSCHED_SIM_NAME=xsched-demo-gpu XSCHED_SHM=xsched-demo
 	"$bin/simgpu" create --mode fifo >/dev/null
 	trap '"$bin/simgpu" destroy >/dev/null 2>&1 || true' EXIT
@@ -56,6 +58,11 @@ rate_of() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(round(
 echo "== 1. the service alone"
 solo=$("${online[@]}" | json)
 echo "   P99 $(field "$solo" p99_ms) ms"
+# Without a target given, hold twice the solo P99 (at least 3 ms): the simulated GPU's own
+# noise floor depends on the machine it runs on.
+if [[ -z $target ]]; then
+	target=$(python3 -c "import json,sys; print(max(3000, round(2000 * json.loads(sys.argv[1])['p99_ms'])))" "$solo")us
+fi
 
 echo "== 2. beside the batch job, natively"
 start_batch "${batch[@]}"
