@@ -240,7 +240,8 @@ void xsched_gpu_kick(struct xsched_gpu *g)
 
 int32_t xsched_gpu_busy_above(const struct xsched_gpu *g, int prio)
 {
-	int32_t n = 0;
+	/* The counts are untrusted: summed wide and saturated, never overflowed. */
+	int64_t n = 0;
 	if (prio > XSCHED_MAX_PRIO)
 		prio = XSCHED_MAX_PRIO;
 	for (int p = 0; p < prio; p++) {
@@ -248,7 +249,7 @@ int32_t xsched_gpu_busy_above(const struct xsched_gpu *g, int prio)
 		if (b > 0)
 			n += b;
 	}
-	return n;
+	return n > INT32_MAX ? INT32_MAX : (int32_t)n;
 }
 
 int xsched_gpu_find(struct xsched_shm *shm, const uint8_t uuid[16], bool create)
