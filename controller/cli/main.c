@@ -40,7 +40,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		/* One line, as every usage error: the full list is for --help. */
+		fprintf(stderr, "usage: xsched-ctl <command> [options]; 'xsched-ctl --help' lists "
+		                "the commands\n");
 		return XSCHED_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -130,7 +130,7 @@ static int apply(struct run_args *a)
 	struct ctl_config *c = &a->o.cfg;
 	struct policy *pol = &c->pol;
 	const char *e;
-	char err[512];
+	char err[2048]; /* holds a whole config line (1022 characters) and the reason */
 	size_t nfile;
 
 	config_defaults(c);

@@ -151,7 +151,8 @@ static int cmd_stats(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fprintf(stderr, "usage: simgpu create|stats|destroy [options] (missing command; "
+		                "simgpu --help describes them)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "create"))
