@@ -20,9 +20,11 @@ demo: build
 
 # Every test: the full suite, then the unit tests again under ASan+UBSan, then formatting.
 # Scenario tests assert latencies of real processes on a 2-core machine; a run that a CPU
-# stall spoiled is run again (up to 3 times), and a test that fails 3 times fails.
+# stall spoiled is run again (up to 3 times), and a test that fails 3 times fails. Fuzzers
+# are never retried: a crash they find once is a bug.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600 --repeat until-pass:3
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600 -LE fuzz --repeat until-pass:3
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600 -L fuzz
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory format-check
 
