@@ -21,13 +21,20 @@ BATCH = ["--kernel-us", "200", "--kernels-per-iter", "100", "--duration", "0"]
 
 
 def run(build, mode):
+    # The service alone before and after the mixed run; the lower P99 is its baseline: a CPU
+    # stall of this small machine in one solo run inflates that run's tail, not the service's.
+    solos = []
     with Scenario(build, f"modes-{mode}", mode=mode, slice_us=2000) as s:
-        solo = s.result(s.start("online", *ONLINE))
+        solos.append(s.result(s.start("online", *ONLINE)))
     with Scenario(build, f"modes-{mode}-mixed", mode=mode, slice_us=2000) as s:
         b = s.start("batch", *BATCH)
         mixed = s.result(s.start("online", *ONLINE))
         b.send_signal(signal.SIGINT)
         batch = s.result(b)
+    with Scenario(build, f"modes-{mode}-solo2", mode=mode, slice_us=2000) as s:
+        solos.append(s.result(s.start("online", *ONLINE)))
+    print("solo P99s: " + ", ".join(f"{x['p99_ms']:.3f} ms" for x in solos))
+    solo = min(solos, key=lambda x: x["p99_ms"])
     solo["config"], mixed["config"] = "online alone", "online + batch"
     table(f"mode {mode}: online P99 alone and beside batch",
           [solo, mixed], ["config", "p50_ms", "p99_ms", "max_ms", "rate_achieved"])
