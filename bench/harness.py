@@ -14,9 +14,18 @@ under several configurations in the same call, so that ratios are measured side 
                  (x1.3); service high, batch low with no static window
   mps-ctl-T      the same under MPS
 
-Writes results.json and table.md under --out. Usage (on the GPU machine):
+Shimmed processes start the way a user starts them, through `xsched-run --priority P --`
+(which also applies the platform's native priority knobs, e.g. MPS client priority), or with
+--launcher preload through LD_PRELOAD and XSCHED_* variables only.
+
+--repeat N runs the whole list of configurations N times, round-robin, so that drift hits
+every configuration alike; the table then says, per configuration, how far its P99s lie apart
+and flags any spread over 15% as not repeatable. Controller runs record the controller's
+status (P99 estimate, allowance, each process's windows and budgets) every 250 ms.
+
+Writes NAME.json and NAME.md under --out. Usage (on the GPU machine):
   bench/harness.py --build build --out $OUT --configs native,shim-w1 --batch-jobs 1 \
-      --batch-size 1024 --duration 20
+      --batch-size 1024 --duration 20 --repeat 2
 """
 import argparse
 import json
@@ -24,10 +33,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GPU = os.path.join(HERE, "..", "tests", "gpu")
+REPEAT_SPREAD = 0.15  # a case re-run in the same call must give its P99 within 15%
 MPS_DIRS = {"CUDA_MPS_PIPE_DIRECTORY": "/tmp/xsched-mps-pipe",
             "CUDA_MPS_LOG_DIRECTORY": "/tmp/xsched-mps-log"}
 
@@ -85,6 +96,9 @@ class Controller:
     """xsched-ctl run for the duration of one case."""
 
     def __init__(self, a, target, out_name):
+        self.ctl = os.path.join(a.build, "bin", "xsched-ctl")
+        self.trace = []
+        self.stop = threading.Event()
         # Every process here runs under the shim, whose latency rings the controller reads;
         # eBPF would only add probe attach/detach time (seconds with PyTorch's libraries).
         self.cmd = [os.path.join(a.build, "bin", "xsched-ctl"), "run", "--p99-target",
@@ -97,9 +111,30 @@ class Controller:
         time.sleep(1)
         if self.p.poll() is not None:
             raise RuntimeError(f"controller exited {self.p.returncode}: {open(self.log).read()}")
+        self.poller = threading.Thread(target=self.poll, daemon=True)
+        self.poller.start()
         return self
 
+    def poll(self):
+        """The controller's view over time: its P99 estimate, allowance, and every controlled
+        process's windows and time budgets."""
+        while not self.stop.wait(0.25):
+            r = subprocess.run([self.ctl, "status", "--json"], capture_output=True, text=True)
+            if r.returncode != 0 or not r.stdout.startswith("{"):
+                continue
+            st = json.loads(r.stdout)
+            svc = st["services"][0] if st.get("services") else {}
+            self.trace.append({
+                "t": time.time(), "state": svc.get("state"),
+                "p99_ms": svc.get("p99_ns", 0) / 1e6,
+                "allowance_ms": svc.get("allowance_ns", 0) / 1e6,
+                "low": [{k: p.get(k) for k in ("pid", "w_busy", "w_idle", "budget_busy_us",
+                                               "budget_idle_us", "window_applied")}
+                        for p in st.get("processes", []) if p.get("mode") == "control"]})
+
     def __exit__(self, *exc):
+        self.stop.set()
+        self.poller.join()
         self.p.send_signal(signal.SIGINT)
         try:
             self.p.wait(timeout=60)
@@ -109,15 +144,25 @@ class Controller:
         self.f.close()
 
 
-def proc_env(base, extra, lib):
+def launch(a, base, extra, lib, cmd):
+    """-> (argv, env) for a process of this configuration: shimmed ones through xsched-run
+    (priority and static window as its flags) unless --launcher preload."""
     env = dict(os.environ)
     env.update(base)
     extra = dict(extra)
-    if extra.pop("SHIM", None):
+    if not extra.pop("SHIM", None):
+        env.update(extra)
+        return cmd, env
+    env.setdefault("XSCHED_LOG", "info")
+    if a.launcher == "preload":
         env["LD_PRELOAD"] = lib
-        env.setdefault("XSCHED_LOG", "info")
+        env.update(extra)
+        return cmd, env
+    run = [os.path.join(a.build, "bin", "xsched-run"), "--priority", extra.pop("XSCHED_PRIORITY")]
+    if "XSCHED_WINDOW" in extra:
+        run += ["--window", extra.pop("XSCHED_WINDOW")]
     env.update(extra)
-    return env
+    return run + ["--"] + cmd, env
 
 
 def last_json(text):
@@ -132,9 +177,14 @@ def run_case(a, config, jobs, solo_p99):
     if target is None:
         return run_mix(a, config, jobs, mps, benv, oenv)
     t = target_ms(target, solo_p99)
-    with Controller(a, t, f"{a.name}-{config}-ctl.log"):
+    with Controller(a, t, f"{a.name}-{config}-ctl.log") as ctl:
         r = run_mix(a, config, jobs, mps, benv, oenv)
     r["target_ms"] = t
+    t0 = r["online"].get("t0_unix")
+    if t0:
+        for e in ctl.trace:
+            e["t"] = round(e["t"] - t0, 3)
+        r["ctl_trace"] = ctl.trace
     r["target_held"] = r["online"]["p99_ms"] <= t
     return r
 
@@ -144,11 +194,12 @@ def run_mix(a, config, jobs, mps, benv, oenv):
     lib = os.path.abspath(os.path.join(a.build, "lib", "libxsched.so"))
     batch = []
     for i in range(jobs):
-        p = subprocess.Popen([sys.executable, os.path.join(GPU, "torch_batch.py"),
-                              "--model", a.batch_model, "--batch", str(a.batch_size),
-                              "--duration", "0", "--tag", f"{config}/{i}"],
-                             env=proc_env(base, benv, lib), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+        argv, env = launch(a, base, benv, lib,
+                           [sys.executable, os.path.join(GPU, "torch_batch.py"), "--model",
+                            a.batch_model, "--batch", str(a.batch_size), "--duration", "0",
+                            "--tag", f"{config}/{i}"])
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
         batch.append(p)
     errs = {p.pid: [] for p in batch}
     for p in batch:  # wait for "ready": model loaded and warmed up
@@ -163,8 +214,8 @@ def run_mix(a, config, jobs, mps, benv, oenv):
                   str(a.duration), "--tag", config, "--all-latencies"]
     if a.rate_step:
         online_cmd += ["--rate-step", a.rate_step]
-    o = subprocess.run(online_cmd, env=proc_env(base, oenv, lib), capture_output=True,
-                       text=True, timeout=a.duration + 120)
+    argv, env = launch(a, base, oenv, lib, online_cmd)
+    o = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=a.duration + 120)
     for p in batch:
         p.send_signal(signal.SIGINT)
     results = []
@@ -188,7 +239,7 @@ def solo(a, mps):
     o = subprocess.run([sys.executable, os.path.join(GPU, "torch_online.py"), "--model",
                         a.online_model, "--batch", "1", "--rate", str(a.rate), "--duration",
                         str(a.duration), "--tag", "solo", "--all-latencies"],
-                       env=proc_env(base, {}, ""), capture_output=True, text=True,
+                       env=dict(os.environ, **base), capture_output=True, text=True,
                        timeout=a.duration + 120)
     r = last_json(o.stdout)
     if r is None:
@@ -196,11 +247,29 @@ def solo(a, mps):
     return r
 
 
+def native_reference(runs):
+    """Batch throughput of the native runs (mean over repeats), keyed by whether MPS ran."""
+    ref = {}
+    for r in runs:
+        if r["config"] in ("native", "mps"):
+            ref.setdefault(r["config"] == "mps", []).append(r["batch_images_per_s"])
+    return {k: sum(v) / len(v) for k, v in ref.items()}
+
+
+def repeatability(runs):
+    """Per configuration run more than once: its P99s and their spread (max / min - 1)."""
+    by = {}
+    for r in runs:
+        by.setdefault(r["config"], []).append(r["online"]["p99_ms"])
+    return {c: {"p99_ms": v, "spread": max(v) / min(v) - 1, "ok": max(v) / min(v) - 1 <=
+                REPEAT_SPREAD} for c, v in by.items() if len(v) > 1}
+
+
 def table(runs, solos):
-    """Markdown: one row per configuration; ratios against the same server mode's solo run
-    and native batch throughput."""
-    native = {r["config"] == "mps": r["batch_images_per_s"] for r in runs
-              if r["config"] in ("native", "mps")}
+    """Markdown: one row per run; ratios against the same server mode's solo run and native
+    batch throughput; then the repeatability of each configuration run more than once."""
+    native = native_reference(runs)
+    reps = max((r.get("rep", 0) for r in runs), default=0) > 0
     rows = ["| configuration | batch jobs | target ms | P50 ms | P99 ms | max ms | P99 / solo"
             " | rate req/s | batch img/s | batch vs native |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -216,10 +285,19 @@ def table(runs, solos):
 
     for r in runs:
         mps = r["config"].startswith("mps")
-        rows.append(row(r["config"], r["batch_jobs"], r["online"], solos.get(mps),
+        name = r["config"] + (f" #{r.get('rep', 0) + 1}" if reps else "")
+        rows.append(row(name, r["batch_jobs"], r["online"], solos.get(mps),
                         r["batch_images_per_s"], native.get(mps), r.get("target_ms")))
     for mps, s in sorted(solos.items()):
         rows.append(row("solo (MPS)" if mps else "solo", 0, s, s, None, None, None))
+    rep = repeatability(runs)
+    if rep:
+        rows += ["", f"Repeatability (P99 of each run; spread = max / min - 1, over "
+                 f"{100 * REPEAT_SPREAD:.0f}% is flagged):", "",
+                 "| configuration | P99 ms per run | spread | repeatable |", "|---|---|---|---|"]
+        for c, v in rep.items():
+            rows.append(f"| {c} | {' / '.join(f'{x:.2f}' for x in v['p99_ms'])} | "
+                        f"{100 * v['spread']:.1f}% | {'yes' if v['ok'] else 'NO'} |")
     return "\n".join(rows) + "\n"
 
 
@@ -236,7 +314,11 @@ def main():
     ap.add_argument("--rate-step", default="")
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--name", default="results")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--launcher", choices=("run", "preload"), default="run")
     a = ap.parse_args()
+    if a.repeat < 1:
+        raise SystemExit(f"harness: bad --repeat {a.repeat}: want >= 1")
     os.makedirs(a.out, exist_ok=True)
     configs = a.configs.split(",")
     for c in configs:
@@ -250,12 +332,13 @@ def main():
         try:
             solos[mps] = solo(a, mps)
             log(f"solo{' mps' if mps else ''}: {solos[mps]}")
-            for c in group:
+            for rep, c in [(i, c) for i in range(a.repeat) for c in group]:
                 try:
                     r = run_case(a, c, a.batch_jobs, solos[mps]["p99_ms"])
                 except (RuntimeError, subprocess.SubprocessError) as e:
                     log(f"{c}: FAILED: {e}")
                     continue
+                r["rep"] = rep
                 log(f"{c}: P99 {r['online']['p99_ms']:.2f} ms, batch "
                     f"{r['batch_images_per_s']:.0f} img/s"
                     + (f", target {r['target_ms']:.2f} ms" if "target_ms" in r else ""))
@@ -265,9 +348,14 @@ def main():
                 ctx.__exit__(None, None, None)
     md = table(runs, solos)
     print(md)
+    rep = repeatability(runs)
+    for c, v in rep.items():
+        if not v["ok"]:
+            log(f"harness: {c} is not repeatable: P99 {v['p99_ms']} spread "
+                f"{100 * v['spread']:.0f}% > {100 * REPEAT_SPREAD:.0f}%")
     with open(os.path.join(a.out, f"{a.name}.json"), "w") as f:
         json.dump({"args": vars(a), "solo": {str(k): v for k, v in solos.items()},
-                   "runs": runs}, f, indent=1)
+                   "runs": runs, "repeatability": rep}, f, indent=1)
     with open(os.path.join(a.out, f"{a.name}.md"), "w") as f:
         f.write(md)
 

@@ -4,7 +4,9 @@
   NAME-p99-vs-batch.png  one point per configuration: service P99 against batch throughput as
                          a share of native, targets marked; solo P99 as a line
   NAME-cdf.png           latency CDF per configuration (runs that kept every latency)
-  NAME-over-time.png     per-request latency over the run, with targets (the load-spike case)
+  NAME-over-time.png     the load-spike case: per-request latency and P99 per 1-s bucket over
+                         the run with targets (top), and the controller's windows and time
+                         budgets for the batch jobs over the same time (bottom)
 
 usage: bench/plots.py RESULT.json..."""
 import json
@@ -18,9 +20,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def native_throughput(runs):
-    """Batch throughput of the native run, keyed by whether the server ran MPS."""
-    return {r["config"] == "mps": r["batch_images_per_s"] for r in runs
-            if r["config"] in ("native", "mps")}
+    """Batch throughput of the native runs (mean over repeats), keyed by whether MPS ran."""
+    ref = {}
+    for r in runs:
+        if r["config"] in ("native", "mps"):
+            ref.setdefault(r["config"] == "mps", []).append(r["batch_images_per_s"])
+    return {k: sum(v) / len(v) for k, v in ref.items()}
+
+
+def label(r, runs):
+    reps = max((x.get("rep", 0) for x in runs), default=0) > 0
+    return r["config"] + (f" #{r.get('rep', 0) + 1}" if reps else "")
 
 
 def p99_vs_batch(d, base):
@@ -34,7 +44,7 @@ def p99_vs_batch(d, base):
         x = 100 * r["batch_images_per_s"] / ref
         y = r["online"]["p99_ms"]
         ax.scatter(x, y, s=40, marker="*" if "target_ms" in r else "o")
-        ax.annotate(r["config"], (x, y), textcoords="offset points", xytext=(5, 3), fontsize=8)
+        ax.annotate(label(r, runs), (x, y), textcoords="offset points", xytext=(5, 3), fontsize=8)
         if "target_ms" in r:
             ax.plot([x - 0.4, x + 0.4], [r["target_ms"]] * 2, color="red", lw=1)
     for mps, s in d.get("solo", {}).items():
@@ -52,7 +62,7 @@ def p99_vs_batch(d, base):
 
 def with_latencies(d):
     rows = [("solo" + (" (MPS)" if k == "True" else ""), s) for k, s in d.get("solo", {}).items()]
-    rows += [(r["config"], r["online"]) for r in d["runs"]]
+    rows += [(label(r, d["runs"]), r["online"]) for r in d["runs"]]
     return [(n, o) for n, o in rows if o.get("latencies_ms")]
 
 
@@ -75,20 +85,54 @@ def cdf(d, base):
     return True
 
 
+def bucket_p99(send_s, lat_ms, width=1.0):
+    """P99 of the requests sent in each `width`-second bucket: (bucket start, P99) pairs."""
+    b = {}
+    for t, l in zip(send_s, lat_ms):
+        b.setdefault(int(t // width), []).append(l)
+    out = []
+    for k in sorted(b):
+        xs = sorted(b[k])
+        out.append((k * width, xs[min(len(xs) - 1, int(0.99 * len(xs)))]))
+    return out
+
+
 def over_time(d, base):
-    rows = [(r["config"], r["online"], r.get("target_ms")) for r in d["runs"]
-            if r["online"].get("latencies_ms")]
+    runs = d["runs"]
+    rows = [r for r in runs if r["online"].get("latencies_ms")]
     if not rows or not d.get("args", {}).get("rate_step"):
         return False
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, o, target in rows:
-        line, = ax.plot(o["send_s"], o["latencies_ms"], lw=0.7, label=name)
-        if target:
-            ax.axhline(target, ls="--", lw=0.8, color=line.get_color())
-    ax.set_xlabel("send time, s")
+    fig, (ax, aw) = plt.subplots(2, 1, figsize=(8, 7), sharex=True,
+                                 gridspec_kw={"height_ratios": [3, 2]})
+    for r in rows:
+        o = r["online"]
+        pts, = ax.plot(o["send_s"], o["latencies_ms"], ".", ms=1.5, alpha=0.35)
+        bx = bucket_p99(o["send_s"], o["latencies_ms"])
+        ax.step([x for x, _ in bx], [y for _, y in bx], where="post", lw=1.3,
+                color=pts.get_color(), label=f"{label(r, runs)}: P99 per 1 s")
+        if r.get("target_ms"):
+            ax.axhline(r["target_ms"], ls="--", lw=0.8, color=pts.get_color())
+        tr = [e for e in r.get("ctl_trace", []) if e["low"]]
+        if tr:
+            t = [e["t"] for e in tr]
+            w = [min(min(p["w_busy"] for p in e["low"]), 64) for e in tr]
+            aw.step(t, w, where="post", color=pts.get_color(),
+                    label=f"{label(r, runs)}: batch W_busy (cap 64 shown)")
+            if any(p.get("budget_busy_us") for e in tr for p in e["low"]):
+                bud = [min(p["budget_busy_us"] for p in e["low"]) / 1000 for e in tr]
+                aw.step(t, bud, where="post", ls=":", color=pts.get_color(),
+                        label=f"{label(r, runs)}: batch busy budget, ms")
+    step = d["args"]["rate_step"]
+    for a_ in (ax, aw):
+        a_.axvline(float(step.split(":")[0]), color="gray", lw=0.8)
     ax.set_ylabel("service latency, ms (dashed: target)")
     ax.set_yscale("log")
     ax.legend(fontsize=7)
+    ax.set_title(f"{os.path.basename(base)}: rate step {step} (gray line)")
+    aw.set_xlabel("time since the service's first request, s")
+    aw.set_ylabel("controller's grant")
+    if aw.lines:
+        aw.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(base + "-over-time.png", dpi=110)
     plt.close(fig)

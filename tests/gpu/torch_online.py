@@ -55,6 +55,7 @@ def main():
         torch.cuda.synchronize()
 
         lat, lat_sent, log = [], [], []
+        t0_unix = time.time()  # aligns send_s with other processes' wall-clock traces
         t0 = time.perf_counter()
         next_t = t0
         rate = a.rate
@@ -87,6 +88,7 @@ def main():
         "p99_ms": percentile(lat, 99), "max_ms": max(lat) if lat else float("nan"),
         "mean_ms": sum(lat) / len(lat) if lat else float("nan"),
         "p50_sent_ms": percentile(lat_sent, 50), "p99_sent_ms": percentile(lat_sent, 99),
+        "t0_unix": t0_unix,
     }
     if a.all_latencies:
         out["send_s"] = [round(t, 4) for t, _, _ in log]
