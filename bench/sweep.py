@@ -13,6 +13,10 @@ but never below one: once K exceeds what the service can afford to wait, a windo
 not enough, and only suspending the batch job while the service is busy, or bounding the GPU
 time in flight, can help.
 
+Latencies are taken over requests sent after --settle seconds, in every configuration alike:
+the controller needs about a hundred samples to see a P99 before it can act, and the sweep
+compares steady states (the load-spike case measures the transient).
+
 Writes sweep.json and sweep.md under --out, and sweep.png where matplotlib is installed."""
 import argparse
 import json
@@ -20,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,9 +43,23 @@ def shimmed(a, prio, cmd, window=None):
     return run + ["--"] + cmd
 
 
-def service_cmd(a):
+def service_cmd(a, log):
     return [os.path.join(a.build, "bin", "online"), "--rate", str(a.rate), "--duration",
-            str(a.duration), "--kernels", "4", "--kernel-us", "100"]
+            str(a.settle + a.duration), "--kernels", "4", "--kernel-us", "100", "--latency-log",
+            log]
+
+
+def settled(a, o, log):
+    """The service's figures over requests sent after the settling time (from its latency log:
+    due s, send s, latency from send ms, latency from due ms)."""
+    with open(log) as f:
+        rows = [l.split() for l in f if l.strip() and not l.startswith(("#", "due"))]
+        lat = sorted(float(r[2]) for r in rows if float(r[1]) >= a.settle)
+    if not lat:
+        raise RuntimeError("no request after the settling time")
+    o = dict(o, p50_ms=lat[len(lat) // 2], p99_ms=lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+             max_ms=lat[-1], measured_requests=len(lat))
+    return o
 
 
 def batch_cmd(a, k_us):
@@ -52,28 +71,34 @@ def batch_cmd(a, k_us):
 
 def point(a, env, k_us, config, target):
     """One batch job of K us kernels beside the service; -> result row."""
-    bcmd, scmd = batch_cmd(a, k_us), service_cmd(a)
+    log = os.path.join(a.tmp, f"{k_us}-{config}.lat")
+    bcmd, scmd = batch_cmd(a, k_us), service_cmd(a, log)
     if config == "window-1":
         bcmd, scmd = shimmed(a, "low", bcmd, 1), shimmed(a, "high", scmd)
     elif config.startswith("ctl"):
         bcmd, scmd = shimmed(a, "low", bcmd), shimmed(a, "high", scmd)
     ctl = None
     if target is not None:
+        ctl_log = open(os.path.join(a.out, f"sweep{'-mps' if a.mps else ''}-{k_us}us-ctl.log"),
+                       "w")
         ctl = subprocess.Popen([os.path.join(a.build, "bin", "xsched-ctl"), "run", "--p99-target",
-                                f"{target * 1000:.0f}us", "--no-ebpf"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                f"{target * 1000:.0f}us", "--no-ebpf", "-v"], env=env,
+                               stdout=ctl_log, stderr=subprocess.STDOUT, text=True)
         time.sleep(0.5)
     b = subprocess.Popen(bcmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
-    s = subprocess.run(scmd, env=env, capture_output=True, text=True, timeout=a.duration + 60)
+    s = subprocess.run(scmd, env=env, capture_output=True, text=True,
+                       timeout=a.settle + a.duration + 60)
     b.send_signal(signal.SIGINT)
     bout, berr = b.communicate(timeout=60)
     if ctl:
         ctl.send_signal(signal.SIGINT)
         ctl.communicate(timeout=60)
+        ctl_log.close()
     o, br = last_json(s.stdout), last_json(bout)
     if o is None or br is None:
         raise RuntimeError(f"K={k_us} {config}: service {s.stderr[-800:]} batch {berr[-800:]}")
+    o = settled(a, o, log)
     return {"kernel_us": k_us, "config": config, "target_ms": target, "online": o, "batch": br}
 
 
@@ -84,7 +109,8 @@ def main():
     ap.add_argument("--kernels", default="50,500,2000,10000,40000",
                     help="batch kernel sizes in us, comma-separated")
     ap.add_argument("--rate", type=float, default=50)
-    ap.add_argument("--duration", type=float, default=6)
+    ap.add_argument("--duration", type=float, default=5, help="measured seconds")
+    ap.add_argument("--settle", type=float, default=3, help="unmeasured seconds first")
     ap.add_argument("--target", default="x1.5", help="controller target: x1.5 (of solo P99) "
                     "or a duration such as 2ms")
     ap.add_argument("--mps", action="store_true")
@@ -94,16 +120,19 @@ def main():
     except ValueError:
         raise SystemExit(f"sweep: bad --kernels {a.kernels!r}: want comma-separated integers")
     os.makedirs(a.out, exist_ok=True)
+    a.tmp = tempfile.mkdtemp(prefix="xsched-sweep-")
     env = dict(os.environ, XSCHED_LOG="quiet", **(MPS_DIRS if a.mps else {}))
     ctx = Mps() if a.mps else None
     if ctx:
         ctx.__enter__()
     rows = []
     try:
-        solo = last_json(subprocess.run(service_cmd(a), env=env, capture_output=True, text=True,
-                                        timeout=a.duration + 60).stdout)
+        log = os.path.join(a.tmp, "solo.lat")
+        solo = last_json(subprocess.run(service_cmd(a, log), env=env, capture_output=True,
+                                        text=True, timeout=a.settle + a.duration + 60).stdout)
         if solo is None:
             raise SystemExit("sweep: the service failed alone")
+        solo = settled(a, solo, log)
         target = target_ms(a.target, solo["p99_ms"])
         for k in sizes:
             for config, t in (("native", None), ("window-1", None), ("ctl", target)):
@@ -121,7 +150,8 @@ def main():
 
     native = {r["kernel_us"]: r["batch"]["kernel_us_per_s"] for r in rows
               if r["config"] == "native"}
-    md = [f"Service: {a.rate:g} req/s, 4 x 100 us kernels; solo P50/P99 {solo['p50_ms']:.3f} / "
+    md = [f"Service: {a.rate:g} req/s, 4 x 100 us kernels, measured over {a.duration:g} s after "
+          f"{a.settle:g} s of settling; solo P50/P99 {solo['p50_ms']:.3f} / "
           f"{solo['p99_ms']:.3f} ms; controller target {target:.3f} ms "
           f"({a.target}){' ; under MPS' if a.mps else ''}.", "",
           "| batch kernel | configuration | P50 ms | P99 ms | max ms | P99 / solo | target"
