@@ -14,6 +14,13 @@
  * drained up to a snapshot taken before it started. Accounting errs only towards more in
  * flight, never fewer, so the window is never exceeded.
  *
+ * Time bound: while a budget applies, each admitted command adds its estimated GPU time to
+ * the device's estimate in flight, and every command gets a marker; the marker's completion
+ * subtracts it again and, when the shim saw the completion promptly, times the command
+ * (from the later of its submission and its predecessor's completion on the stream). The
+ * times teach a per-device table of durations keyed by kernel shape (xs_budget.c). No timing
+ * event is recorded: the markers' completion as the gate sees it is the clock.
+ *
  * Threads: every call may come from any application thread. The launch path when the
  * window is open takes no lock, makes no system call and allocates nothing.
  */
@@ -58,6 +65,14 @@ struct xs_stream {
 	_Atomic uint64_t done;
 	_Atomic uint64_t marked;  /* `submitted` covered by the newest marker */
 	_Atomic uint32_t markers; /* outstanding markers naming this stream */
+	/* Time bound (only while a budget applies): estimated ns of the commands submitted
+	 * and not yet covered by a marker (the next marker carries them), and the duration key
+	 * of the newest command (for timing it when its marker covers it alone). */
+	_Atomic uint64_t est_unmarked;
+	_Atomic uint64_t last_key;
+	/* When the shim saw the stream's newest completed marker done, and how late it may
+	 * have seen it (device lock held): the start of the next command's timing. */
+	uint64_t prev_obs_ns, prev_unc_ns;
 };
 
 enum {
@@ -147,15 +162,35 @@ unsigned int xs_dev_ctxs(const struct xs_backend *be, int ordinal, uintptr_t *ou
 
 /* ---- Launching ---- */
 
+/*
+ * What a command is, for its GPU time estimate: the hook fills `kf` and `kn` before
+ * xs_launch_begin. A kernel launch: kf = the function handle, kn = its grid size (blocks),
+ * so that each kernel shape is timed apart. A graph launch or host function: its handle,
+ * kn = 0. A copy or memset: kf = XS_KEY_COPY / XS_KEY_MEMSET, kn = bytes (timed per power
+ * of two). Unknown: both 0 (the process's mean). The core turns them into a key only while
+ * a time budget applies; otherwise they cost two stores.
+ */
+#define XS_KEY_COPY   1u
+#define XS_KEY_MEMSET 2u
+
 struct xs_ticket {
 	struct xs_stream *s;
 	bool tracked;
 	uint32_t window;
+	uintptr_t kf;
+	uint64_t kn;
+	uint64_t key;    /* the duration key (0: no budget applied at admission) */
+	uint64_t est_ns; /* estimated GPU time counted in flight for this command */
 };
+
+/* A ticket for a command described by (kf, kn) (see above). */
+#define XS_TICKET(f, n) ((struct xs_ticket){ .kf = (uintptr_t)(f), .kn = (uint64_t)(n) })
 
 /*
  * Before the real call that puts one command on stream s (NULL: untracked): waits until
- * the window admits it, opens a burst if none is open (timed from this call).
+ * the window admits it (commands in flight below W and, with a time budget, the estimated
+ * GPU time in flight plus this command's within the budget or nothing in flight), opens a
+ * burst if none is open (timed from this call). t->kf, t->kn describe the command.
  */
 void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t);
 /* After the real call: ok = the driver accepted the command. */

@@ -3,17 +3,28 @@
  * The gate, the markers that tell it what completed, and burst latency.
  *
  * Window: W = (a process of higher priority is busy on this GPU) ? W_busy : W_idle, from
- * the controller's grant while its heartbeat is fresh, else from XSCHED_WINDOW. A launch is
- * admitted while reserved - completed < W (a CAS on `reserved`, so concurrent threads never
- * overshoot). When the window is full the launching thread first reaps completed markers,
- * then blocks on the oldest outstanding one (the backend's marker_wait, not a sleep). W = 0
- * suspends: the thread sleeps on the GPU's shared futex word, waking when someone kicks it
- * and at least every SUSPEND_RECHECK_NS to notice a dead controller (fail-open).
+ * the controller's grant while its heartbeat is fresh, else from XSCHED_WINDOW; the time
+ * budget B likewise from the grant's budget_us, else XSCHED_BUDGET. A launch is admitted
+ * while reserved - completed < W (a CAS on `reserved`, so concurrent threads never
+ * overshoot) and, when B > 0, the estimated GPU time in flight plus the command's own
+ * estimate is at most B or nothing is in flight (a CAS on the estimate: threads launching
+ * at once may overshoot by one command each). With B = 0 the time bound costs one branch.
+ *
+ * Blocking never polls. When the window is full the launching thread first reaps completed
+ * markers, then blocks on the oldest outstanding one (the backend's marker_wait: the
+ * driver wakes it when the command completes). With nothing marked to wait on it sleeps on
+ * the process-local futex word that every marker record and credit bumps. W = 0 suspends:
+ * the thread sleeps on the GPU's shared futex word, which every grant change, controller
+ * exit and busy count falling to zero bumps. The timeouts on those sleeps
+ * (NOTHING_WAIT_NS, SUSPEND_RECHECK_NS) are fail-safes only, for a waker that died: a
+ * controller gone stale, a thread that left a command unmarked.
  *
  * Markers: with a finite window a marker follows every max(1, W/4) commands (every command
- * for W < 8), so a blocked thread always has something close to wait on; with no limit one
- * follows every XS_SPARSE_MARKERS commands, only to keep the in-flight count current, and
- * only if the device lock is free (the open-window path never waits for a lock).
+ * for W < 8, and every command while a budget applies: its completion gives the estimate
+ * back and times the command), so a blocked thread always has something close to wait on;
+ * with no limit one follows every XS_SPARSE_MARKERS commands, only to keep the in-flight
+ * count current, and only if the device lock is free (the open-window path never waits for
+ * a lock).
  *
  * Burst: opens at the first command admitted while the process had nothing in flight on
  * the GPU (timed from when that call came in), closes when a synchronising call returns
@@ -51,9 +62,16 @@ static void kick_local(struct xs_dev *d)
 		xs_futex_wake(&d->kick, false);
 }
 
-uint32_t xs_window_now(struct xs_dev *d, int *prio)
+/* The one place that reads the controller's time budget (us). */
+static inline uint32_t budget_word(const struct xs_dev *d)
+{
+	return atomic_load_explicit(&d->pg->budget_us, memory_order_relaxed);
+}
+
+uint32_t xs_window_now(struct xs_dev *d, int *prio, uint32_t *budget_us)
 {
 	uint32_t w_busy = xs.cfg.window, w_idle = xs.cfg.window;
+	uint32_t b = xs.cfg.budget_us;
 	int p = xs.cfg.prio;
 	struct xsched_shm *shm = xs.shm;
 	if (atomic_load_explicit(&shm->hdr.controller_pid, memory_order_relaxed) != 0 &&
@@ -65,9 +83,12 @@ uint32_t xs_window_now(struct xs_dev *d, int *prio)
 		if (xsched_grant_set(g)) {
 			w_busy = xsched_grant_busy(g);
 			w_idle = xsched_grant_idle(g);
+			b = budget_word(d); /* published by the grant's release store */
 		}
 	}
 	*prio = p;
+	if (budget_us)
+		*budget_us = b;
 	if (w_busy == w_idle)
 		return w_idle;
 	return xsched_gpu_busy_above(d->sg, p) ? w_busy : w_idle;
@@ -101,21 +122,44 @@ static void marker_free(struct xs_dev *d, struct xs_marker *mk)
 	d->nmarkers--;
 }
 
-static void marker_done(struct xs_marker *mk)
+/* mk is complete, seen at now_ns at most unc_ns late (UINT64_MAX: not seen, inferred). */
+static void marker_done(struct xs_dev *d, struct xs_marker *mk, uint64_t now_ns, uint64_t unc_ns)
 {
 	if (mk->done)
 		return;
 	mk->done = true;
+	if (mk->est_ns) {
+		atomic_fetch_sub(&d->est_ns, (int64_t)mk->est_ns);
+		mk->est_ns = 0;
+	}
+	xs_budget_observe(d, mk, now_ns, unc_ns);
 	xs_stream_credit(mk->s, mk->seq_end);
+}
+
+void xs_stream_drop_est(struct xs_stream *s)
+{
+	uint64_t e = atomic_exchange(&s->est_unmarked, 0);
+	if (e)
+		atomic_fetch_sub(&s->dev->est_ns, (int64_t)e);
+}
+
+static uint64_t est_inflight(struct xs_dev *d)
+{
+	int64_t e = atomic_load(&d->est_ns);
+	return e > 0 ? (uint64_t)e : 0;
 }
 
 /* Credit every marker found complete. A stream's markers complete in order, so once one of
  * a stream is found pending the others of that stream are not asked about this time: an
- * unthrottled process may have many markers out, and the reap stays a few queries. */
-static void reap_locked(struct xs_dev *d)
+ * unthrottled process may have many markers out, and the reap stays a few queries.
+ * Completion times: a marker found done now completed since the previous reap, except on
+ * `woke` (the stream of the marker a thread just saw complete at woke_ns), whose later
+ * markers completed after woke_ns. */
+static void reap_locked_from(struct xs_dev *d, const struct xs_stream *woke, uint64_t woke_ns)
 {
 	struct xs_stream *pending[8];
 	unsigned int npending = 0;
+	uint64_t now = 0;
 	for (unsigned int i = 0, seen = 0; i < XS_MARKERS && seen < d->nmarkers; i++) {
 		struct xs_marker *mk = &d->mk[i];
 		if (!mk->used)
@@ -127,9 +171,12 @@ static void reap_locked(struct xs_dev *d)
 				skip = pending[k] == mk->s;
 			if (skip)
 				continue;
-			if (mk->be->marker_query(&mk->m))
-				marker_done(mk);
-			else if (npending < sizeof(pending) / sizeof(pending[0]))
+			if (mk->be->marker_query(&mk->m)) {
+				if (!now)
+					now = xs_now_ns();
+				uint64_t since = mk->s == woke ? woke_ns : d->last_reap_ns;
+				marker_done(d, mk, now, since && now > since ? now - since : UINT64_MAX);
+			} else if (npending < sizeof(pending) / sizeof(pending[0]))
 				pending[npending++] = mk->s;
 		}
 		if (mk->done && mk->waiters == 0) {
@@ -138,12 +185,21 @@ static void reap_locked(struct xs_dev *d)
 		}
 	}
 	atomic_store_explicit(&d->pg->inflight, inflight(d), memory_order_relaxed);
+	atomic_store_explicit(&d->pg->est_inflight_us, (uint32_t)(est_inflight(d) / 1000),
+	                      memory_order_relaxed);
+	d->last_reap_ns = now ? now : xs_now_ns();
+}
+
+static void reap_locked(struct xs_dev *d)
+{
+	reap_locked_from(d, NULL, 0);
 }
 
 void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s)
 {
 	uint64_t seq = atomic_load(&s->submitted);
-	if (seq <= atomic_load(&s->marked))
+	uint64_t marked = atomic_load(&s->marked);
+	if (seq <= marked)
 		return;
 	if (d->nmarkers == XS_MARKERS)
 		reap_locked(d);
@@ -161,12 +217,19 @@ void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s)
 		 * flight forever. */
 		atomic_store(&s->marked, seq);
 		xs_stream_credit(s, seq);
+		xs_stream_drop_est(s);
 		return;
 	}
 	mk->be = s->be;
 	mk->s = s;
 	mk->seq_end = seq;
 	mk->order = d->order++;
+	/* Read after `seq`: an estimate added by a command counted in seq is in it or in the
+	 * next marker's, so it leaves the total no earlier than its command completes. */
+	mk->est_ns = atomic_exchange(&s->est_unmarked, 0);
+	/* Timed only when it covers one command whose key is known. */
+	mk->key = seq - marked == 1 ? atomic_load(&s->last_key) : 0;
+	mk->rec_ns = mk->key ? xs_now_ns() : 0;
 	mk->waiters = 0;
 	mk->done = false;
 	mk->used = true;
@@ -182,7 +245,7 @@ void xs_forget_ctx_markers(struct xs_dev *d, uintptr_t ctx)
 		struct xs_marker *mk = &d->mk[i];
 		if (!mk->used || mk->s->owner_ctx != ctx)
 			continue;
-		marker_done(mk);
+		marker_done(d, mk, 0, UINT64_MAX);
 		if (mk->waiters == 0)
 			marker_free(d, mk);
 	}
@@ -225,12 +288,43 @@ static bool try_reserve(struct xs_dev *d, uint32_t w)
 	}
 }
 
+/* Whether a command of estimate e fits budget b (ns) now. */
+static bool budget_fits(struct xs_dev *d, uint64_t e, uint64_t b)
+{
+	return est_inflight(d) + e <= b || inflight(d) == 0;
+}
+
+/* Admit one command against window w and, when b_ns > 0, budget b_ns for estimate e (added
+ * to the estimate in flight on success). */
+static bool try_admit(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e)
+{
+	if (!b_ns)
+		return w >= XSCHED_WINDOW_UNLIMITED ? (atomic_fetch_add(&d->reserved, 1), true)
+		                                    : try_reserve(d, w);
+	int64_t cur = atomic_load(&d->est_ns);
+	for (;;) {
+		uint64_t c = cur > 0 ? (uint64_t)cur : 0;
+		if (c + e > b_ns && inflight(d) != 0)
+			return false;
+		if (atomic_compare_exchange_weak(&d->est_ns, &cur, cur + (int64_t)e))
+			break;
+	}
+	if (w >= XSCHED_WINDOW_UNLIMITED) {
+		atomic_fetch_add(&d->reserved, 1);
+		return true;
+	}
+	if (try_reserve(d, w))
+		return true;
+	atomic_fetch_sub(&d->est_ns, (int64_t)e);
+	return false;
+}
+
 /* W = 0: sleep on the GPU's epoch until a kick or the recheck period. */
 static void suspend_wait(struct xs_dev *d)
 {
 	int prio;
 	uint32_t e = atomic_load(&d->sg->epoch);
-	if (xs_window_now(d, &prio) != 0)
+	if (xs_window_now(d, &prio, NULL) != 0)
 		return;
 	atomic_store_explicit(&d->pg->window, 0, memory_order_relaxed);
 	atomic_fetch_add(&d->sg->waiters, 1);
@@ -248,13 +342,14 @@ static void suspend_wait(struct xs_dev *d)
 	}
 }
 
-/* W > 0 and full: wait for the oldest command in flight to complete. Returns false when
- * there was nothing to wait on for too long (then the caller admits). */
-static bool wait_slot(struct xs_dev *d, uint32_t w, unsigned int *nothing)
+/* W > 0 and full, or the budget spent: wait for the oldest command in flight to complete.
+ * Returns false when there was nothing to wait on for too long (then the caller admits). */
+static bool wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e,
+                      unsigned int *nothing)
 {
 	pthread_mutex_lock(&d->lock);
 	reap_locked(d);
-	if (inflight(d) < w) {
+	if (inflight(d) < w && (!b_ns || budget_fits(d, e, b_ns))) {
 		pthread_mutex_unlock(&d->lock);
 		return true;
 	}
@@ -276,35 +371,51 @@ static bool wait_slot(struct xs_dev *d, uint32_t w, unsigned int *nothing)
 		return true;
 	}
 	mk->waiters++;
+	struct xs_stream *ms = mk->s;
 	pthread_mutex_unlock(&d->lock);
 	mk->be->marker_wait(&mk->m);
+	uint64_t woke = xs_now_ns();
 	pthread_mutex_lock(&d->lock);
 	mk->waiters--;
-	marker_done(mk);
-	reap_locked(d);
+	marker_done(d, mk, woke, 0);
+	reap_locked_from(d, ms, woke);
 	pthread_mutex_unlock(&d->lock);
 	return true;
 }
 
-static uint32_t gate_block(struct xs_dev *d, int *prio)
+/* The estimate of t's command under budget b_us (0: none, nothing estimated). */
+static void estimate(struct xs_dev *d, struct xs_ticket *t, uint32_t b_us)
+{
+	if (!b_us) {
+		t->key = 0;
+		t->est_ns = 0;
+		return;
+	}
+	if (!t->key)
+		t->key = xs_budget_key(t->kf, t->kn);
+	t->est_ns = xs_budget_estimate(d, t->key, (uint64_t)b_us * 1000);
+}
+
+static uint32_t gate_block(struct xs_dev *d, int *prio, struct xs_ticket *t)
 {
 	unsigned int nothing = 0;
 	for (;;) {
-		uint32_t w = xs_window_now(d, prio);
-		if (w >= XSCHED_WINDOW_UNLIMITED) {
-			atomic_fetch_add(&d->reserved, 1);
-			return w;
-		}
-		if (w > 0 && try_reserve(d, w))
+		uint32_t b_us;
+		uint32_t w = xs_window_now(d, prio, &b_us);
+		estimate(d, t, b_us);
+		uint64_t b_ns = (uint64_t)b_us * 1000;
+		if (w > 0 && try_admit(d, w, b_ns, t->est_ns))
 			return w;
 		if (xs_capturing()) { /* never wait while a capture is open */
 			atomic_fetch_add(&d->reserved, 1);
+			t->est_ns = 0;
 			return w;
 		}
 		if (w == 0) {
 			suspend_wait(d);
-		} else if (!wait_slot(d, w, &nothing)) {
+		} else if (!wait_slot(d, w, b_ns, t->est_ns, &nothing)) {
 			atomic_fetch_add(&d->reserved, 1);
+			t->est_ns = 0;
 			return w;
 		}
 	}
@@ -349,7 +460,7 @@ void xs_burst_try_close(struct xs_dev *d)
 	/* A launch that checked burst_open just before we closed it did not open one. */
 	if (atomic_load(&d->reserved) != r) {
 		int prio;
-		xs_window_now(d, &prio);
+		xs_window_now(d, &prio, NULL);
 		burst_open(d, prio, now);
 	}
 }
@@ -366,12 +477,23 @@ void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t)
 	bool opening = !atomic_load_explicit(&d->burst_open, memory_order_relaxed);
 	uint64_t t0 = opening ? xs_now_ns() : 0;
 	int prio;
-	uint32_t w = xs_window_now(d, &prio);
-	if (w >= XSCHED_WINDOW_UNLIMITED) {
+	uint32_t b_us;
+	uint32_t w = xs_window_now(d, &prio, &b_us);
+	t->key = 0;
+	t->est_ns = 0;
+	if (__builtin_expect(b_us != 0, 0)) {
+		estimate(d, t, b_us);
+		if (w == 0 || !try_admit(d, w, (uint64_t)b_us * 1000, t->est_ns)) {
+			uint64_t b0 = t0 ? t0 : xs_now_ns();
+			w = gate_block(d, &prio, t);
+			atomic_fetch_add_explicit(&d->pg->blocked_ns, xs_now_ns() - b0,
+			                          memory_order_relaxed);
+		}
+	} else if (w >= XSCHED_WINDOW_UNLIMITED) {
 		atomic_fetch_add(&d->reserved, 1);
 	} else if (w == 0 || !try_reserve(d, w)) {
 		uint64_t b0 = t0 ? t0 : xs_now_ns();
-		w = gate_block(d, &prio);
+		w = gate_block(d, &prio, t);
 		atomic_fetch_add_explicit(&d->pg->blocked_ns, xs_now_ns() - b0,
 		                          memory_order_relaxed);
 	}
@@ -381,6 +503,8 @@ void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t)
 		burst_open(d, prio, t0 ? t0 : xs_now_ns());
 	if (atomic_load_explicit(&d->pg->window, memory_order_relaxed) != w)
 		atomic_store_explicit(&d->pg->window, w, memory_order_relaxed);
+	if (atomic_load_explicit(&d->pg->budget_applied_us, memory_order_relaxed) != b_us)
+		atomic_store_explicit(&d->pg->budget_applied_us, b_us, memory_order_relaxed);
 }
 
 static uint32_t marker_spacing(uint32_t w)
@@ -398,15 +522,23 @@ void xs_launch_end(struct xs_ticket *t, bool ok)
 	struct xs_stream *s = t->s;
 	struct xs_dev *d = s->dev;
 	if (!ok) {
+		if (t->est_ns)
+			atomic_fetch_sub(&d->est_ns, (int64_t)t->est_ns);
 		atomic_fetch_add(&d->completed, 1); /* the driver refused it: never in flight */
 		kick_local(d);
 		return;
 	}
 	uint64_t n = atomic_fetch_add(&s->submitted, 1) + 1;
 	atomic_fetch_add_explicit(&d->pg->launches, 1, memory_order_relaxed);
-	if (n - atomic_load(&s->marked) < marker_spacing(t->window) || xs_capturing())
+	uint32_t spacing = marker_spacing(t->window);
+	if (__builtin_expect(t->key != 0, 0)) {
+		atomic_fetch_add(&s->est_unmarked, t->est_ns);
+		atomic_store(&s->last_key, t->key);
+		spacing = 1;
+	}
+	if (n - atomic_load(&s->marked) < spacing || xs_capturing())
 		return;
-	if (t->window < XSCHED_WINDOW_UNLIMITED) {
+	if (t->window < XSCHED_WINDOW_UNLIMITED || t->key) {
 		pthread_mutex_lock(&d->lock);
 	} else if (pthread_mutex_trylock(&d->lock)) {
 		return;
@@ -421,6 +553,8 @@ void xs_launch_end_completed(struct xs_ticket *t, bool ok)
 	if (!t->tracked)
 		return;
 	struct xs_dev *d = t->s->dev;
+	if (t->est_ns)
+		atomic_fetch_sub(&d->est_ns, (int64_t)t->est_ns);
 	atomic_fetch_add(&d->completed, 1);
 	if (ok) {
 		atomic_fetch_add_explicit(&d->pg->launches, 1, memory_order_relaxed);

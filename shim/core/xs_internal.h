@@ -26,10 +26,20 @@ struct xs_marker {
 	struct xs_stream *s;
 	uint64_t seq_end; /* the stream's commands 1..seq_end precede it */
 	uint64_t order;   /* recording order on the device: the oldest is waited on */
+	uint64_t est_ns;  /* estimated GPU time of the commands it covers, counted in flight */
+	uint64_t key;     /* duration key of the one command it times (0: none) */
+	uint64_t rec_ns;  /* when it was recorded (only when key != 0) */
 	uint32_t waiters; /* threads blocked on it: release only when none */
 	bool used;
 	bool done;
 };
+
+/* A learned kernel duration (xs_budget.c): written under the device lock, read without. */
+struct xs_kdur {
+	_Atomic uint64_t key; /* 0: free */
+	_Atomic uint64_t ns;
+};
+#define XS_KDUR 256 /* kernel shapes timed per device; a power of two */
 
 struct xs_dev {
 	_Atomic int ready;
@@ -50,6 +60,16 @@ struct xs_dev {
 	uint32_t nmarkers;
 	uint64_t order;
 	struct xs_marker mk[XS_MARKERS];
+	/* Time bound: estimated GPU time in flight (ns; may dip below 0 transiently when a
+	 * command's estimate is subtracted before another thread added it: read clamped). */
+	_Atomic int64_t est_ns;
+	uint64_t last_reap_ns; /* device lock held */
+	/* Learned durations (device lock for writes): per shape, and the process's mean and
+	 * longest over every timed command. */
+	struct xs_kdur kd[XS_KDUR];
+	_Atomic uint64_t mean_ns;
+	_Atomic uint64_t max_ns;
+	_Atomic uint32_t timed;
 };
 
 struct xs_event_slot {
@@ -84,8 +104,27 @@ void xs_dev_reset(struct xs_dev *d);
 void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s);
 void xs_forget_ctx_markers(struct xs_dev *d, uintptr_t ctx);
 void xs_burst_try_close(struct xs_dev *d);
-/* The window that applies to device d now, and the priority it was judged at. */
-uint32_t xs_window_now(struct xs_dev *d, int *prio);
+/* s's unmarked commands were counted done without a marker: their estimate leaves the
+ * device's time in flight. */
+void xs_stream_drop_est(struct xs_stream *s);
+/* The window that applies to device d now, and the priority it was judged at; *budget_us
+ * (when not NULL): the time bound that applies with it (0: none). */
+uint32_t xs_window_now(struct xs_dev *d, int *prio, uint32_t *budget_us);
+
+/* xs_budget.c: durations learned from markers, estimates for the gate. */
+/* The key of a command described by (kf, kn) (see struct xs_ticket); never 0. */
+uint64_t xs_budget_key(uintptr_t kf, uint64_t kn);
+/* Estimated GPU time of a command with this key on d: its learned duration, else the
+ * process's mean once a few commands were timed, else `cold_ns` (the budget: an unknown
+ * command then runs alone). Lock-free. */
+uint64_t xs_budget_estimate(struct xs_dev *d, uint64_t key, uint64_t cold_ns);
+/* Marker mk's completion was seen at now_ns, at most unc_ns after it happened (device
+ * lock held): time its command when both its start and its end are known well enough, and
+ * remember the completion as the stream's latest. */
+void xs_budget_observe(struct xs_dev *d, const struct xs_marker *mk, uint64_t now_ns,
+                       uint64_t unc_ns);
+/* A sample of `ns` for `key` (device lock held); exposed for the unit tests. */
+void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns);
 
 /* xs_track.c */
 void xs_tables_reset(void);

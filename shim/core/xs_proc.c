@@ -100,10 +100,13 @@ static int passthrough(const char *why)
 
 static void start_line(void)
 {
-	char p[16], w[16];
+	char p[16], w[48], b[16];
 	int ctl = atomic_load(&xs.shm->hdr.controller_pid);
 	xs_prio_name(xs.cfg.prio, p, sizeof(p));
 	xs_window_name(xs.cfg.window, w, sizeof(w));
+	if (xs.cfg.budget_us) /* said only when set: the line stays as it was otherwise */
+		snprintf(w + strlen(w), sizeof(w) - strlen(w), " budget %s",
+		         xs_budget_name(xs.cfg.budget_us, b, sizeof(b)));
 	if (ctl > 0 && xsched_controller_fresh(xs.shm, xs_now_ns()))
 		xs_log(XS_LOG_INFO,
 		       "pid %d priority %s window %s (default; controller pid %d sets it)",

@@ -134,6 +134,8 @@ struct xs_stream *xs_stream_add(const struct xs_backend *be, uintptr_t h, uintpt
 		/* Counters carry on from the slot's last stream: a late credit naming the old
 		 * stream then finds nothing left to credit. */
 		atomic_store(&slot->marked, atomic_load(&slot->submitted));
+		slot->prev_obs_ns = 0;
+		slot->prev_unc_ns = 0;
 		atomic_fetch_add(&slot->gen, 1);
 		atomic_store_explicit(&slot->state, XS_STREAM_LIVE, memory_order_release);
 		found = slot;
@@ -157,8 +159,10 @@ void xs_stream_destroy(struct xs_stream *s)
 			pthread_mutex_unlock(&d->lock);
 		}
 		/* Could not cover them: count them done rather than in flight forever. */
-		if (atomic_load(&s->submitted) > atomic_load(&s->marked))
+		if (atomic_load(&s->submitted) > atomic_load(&s->marked)) {
 			xs_stream_credit(s, atomic_load(&s->submitted));
+			xs_stream_drop_est(s);
+		}
 	}
 	pthread_mutex_lock(&xs.table_lock);
 	if (atomic_load(&s->state) == XS_STREAM_LIVE)
@@ -182,6 +186,7 @@ void xs_ctx_gone(uintptr_t ctx)
 		if (atomic_load(&s->state) != XS_STREAM_LIVE || s->owner_ctx != ctx)
 			continue;
 		xs_stream_credit(s, atomic_load(&s->submitted));
+		xs_stream_drop_est(s);
 		atomic_store(&s->state, XS_STREAM_DEAD);
 	}
 	pthread_mutex_unlock(&xs.table_lock);

@@ -62,61 +62,65 @@
 #define GRAPH_P  (hipGraphExec_t g, hipStream_t stream)
 #define GRAPH_A  (g, stream)
 
-/* WORK(name, spt, stream expression, (params), (args)) */
+/* WORK(name, spt, ticket, stream expression, (params), (args)); the ticket describes the
+ * command for its GPU time estimate (struct xs_ticket): a kernel by function and grid size,
+ * a copy or memset by bytes. */
+#define KCOPY(bytes) XS_TICKET(XS_KEY_COPY, bytes)
+#define KSET(bytes)  XS_TICKET(XS_KEY_MEMSET, bytes)
 #define HIP_WORK_HOOKS(WORK)                                                                       \
-	WORK(hipLaunchKernel, false, stream, LAUNCH_P, LAUNCH_A)                                   \
-	WORK(hipLaunchKernel_spt, true, stream, LAUNCH_P, LAUNCH_A)                                \
-	WORK(hipLaunchCooperativeKernel, false, stream, COOP_P, LAUNCH_A)                          \
-	WORK(hipLaunchCooperativeKernel_spt, true, stream, COOP_P, LAUNCH_A)                       \
-	WORK(hipModuleLaunchKernel, false, stream, MODULE_P, MODULE_A)                             \
-	WORK(hipModuleLaunchCooperativeKernel, false, stream, MCOOP_P, MCOOP_A)                    \
-	WORK(hipGraphLaunch, false, stream, GRAPH_P, GRAPH_A)                                      \
-	WORK(hipGraphLaunch_spt, true, stream, GRAPH_P, GRAPH_A)                                   \
-	WORK(hipLaunchHostFunc, false, stream, HOSTFN_P, HOSTFN_A)                                 \
-	WORK(hipLaunchHostFunc_spt, true, stream, HOSTFN_P, HOSTFN_A)                              \
-	WORK(hipStreamAddCallback, false, stream, CALLBK_P, CALLBK_A)                              \
-	WORK(hipStreamAddCallback_spt, true, stream, CALLBK_P, CALLBK_A)                           \
-	WORK(hipStreamWaitEvent, false, stream, WAIT_P, WAIT_A)                                    \
-	WORK(hipStreamWaitEvent_spt, true, stream, WAIT_P, WAIT_A)                                 \
-	WORK(hipMemcpyAsync, false, stream, CPYA_P, CPYA_A)                                        \
-	WORK(hipMemcpyAsync_spt, true, stream, CPYA_P, CPYA_A)                                     \
-	WORK(hipMemcpyHtoDAsync, false, stream,                                                    \
+	WORK(hipLaunchKernel, false, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, LAUNCH_P, LAUNCH_A)                                   \
+	WORK(hipLaunchKernel_spt, true, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, LAUNCH_P, LAUNCH_A)                                \
+	WORK(hipLaunchCooperativeKernel, false, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, COOP_P, LAUNCH_A)                          \
+	WORK(hipLaunchCooperativeKernel_spt, true, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, COOP_P, LAUNCH_A)                       \
+	WORK(hipModuleLaunchKernel, false, XS_TICKET(f, (uint64_t)gx * gy * gz), stream, MODULE_P, MODULE_A)                             \
+	WORK(hipModuleLaunchCooperativeKernel, false, XS_TICKET(f, (uint64_t)gx * gy * gz), stream, MCOOP_P, MCOOP_A)                    \
+	WORK(hipGraphLaunch, false, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                                      \
+	WORK(hipGraphLaunch_spt, true, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                                   \
+	WORK(hipLaunchHostFunc, false, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)                                 \
+	WORK(hipLaunchHostFunc_spt, true, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)                              \
+	WORK(hipStreamAddCallback, false, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)                              \
+	WORK(hipStreamAddCallback_spt, true, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)                           \
+	WORK(hipStreamWaitEvent, false, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                                    \
+	WORK(hipStreamWaitEvent_spt, true, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                                 \
+	WORK(hipMemcpyAsync, false, KCOPY(n), stream, CPYA_P, CPYA_A)                                        \
+	WORK(hipMemcpyAsync_spt, true, KCOPY(n), stream, CPYA_P, CPYA_A)                                     \
+	WORK(hipMemcpyHtoDAsync, false, KCOPY(n), stream,                                                    \
 	     (hipDeviceptr_t dst, void *src, size_t n, hipStream_t stream), (dst, src, n, stream)) \
-	WORK(hipMemcpyDtoHAsync, false, stream,                                                    \
+	WORK(hipMemcpyDtoHAsync, false, KCOPY(n), stream,                                                    \
 	     (void *dst, hipDeviceptr_t src, size_t n, hipStream_t stream), (dst, src, n, stream)) \
-	WORK(hipMemcpyDtoDAsync, false, stream,                                                    \
+	WORK(hipMemcpyDtoDAsync, false, KCOPY(n), stream,                                                    \
 	     (hipDeviceptr_t dst, hipDeviceptr_t src, size_t n, hipStream_t stream),               \
 	     (dst, src, n, stream))                                                                \
-	WORK(hipMemcpyPeerAsync, false, stream,                                                    \
+	WORK(hipMemcpyPeerAsync, false, KCOPY(n), stream,                                                    \
 	     (void *dst, int dd, const void *src, int sd, size_t n, hipStream_t stream),           \
 	     (dst, dd, src, sd, n, stream))                                                        \
-	WORK(hipMemcpy2DAsync, false, stream, C2DA_P, C2DA_A)                                      \
-	WORK(hipMemcpy2DAsync_spt, true, stream, C2DA_P, C2DA_A)                                   \
-	WORK(hipMemcpy3DAsync, false, stream, C3DA_P, C3DA_A)                                      \
-	WORK(hipMemcpy3DAsync_spt, true, stream, C3DA_P, C3DA_A)                                   \
-	WORK(hipMemcpyParam2DAsync, false, stream, (const hip_Memcpy2D *p, hipStream_t stream),    \
+	WORK(hipMemcpy2DAsync, false, KCOPY((uint64_t)w * h), stream, C2DA_P, C2DA_A)                                      \
+	WORK(hipMemcpy2DAsync_spt, true, KCOPY((uint64_t)w * h), stream, C2DA_P, C2DA_A)                                   \
+	WORK(hipMemcpy3DAsync, false, KCOPY(0), stream, C3DA_P, C3DA_A)                                      \
+	WORK(hipMemcpy3DAsync_spt, true, KCOPY(0), stream, C3DA_P, C3DA_A)                                   \
+	WORK(hipMemcpyParam2DAsync, false, KCOPY(0), stream, (const hip_Memcpy2D *p, hipStream_t stream),    \
 	     (p, stream))                                                                          \
-	WORK(hipMemcpy2DToArrayAsync, false, stream,                                               \
+	WORK(hipMemcpy2DToArrayAsync, false, KCOPY((uint64_t)w * h), stream,                                               \
 	     (hipArray * dst, size_t wo, size_t ho, const void *src, size_t sp, size_t w,          \
 	      size_t h, hipMemcpyKind kind, hipStream_t stream),                                   \
 	     (dst, wo, ho, src, sp, w, h, kind, stream))                                           \
-	WORK(hipMemcpyToSymbolAsync, false, stream, TOSYMA_P, TOSYMA_A)                            \
-	WORK(hipMemcpyToSymbolAsync_spt, true, stream, TOSYMA_P, TOSYMA_A)                         \
-	WORK(hipMemcpyFromSymbolAsync, false, stream, FRSYMA_P, FRSYMA_A)                          \
-	WORK(hipMemcpyFromSymbolAsync_spt, true, stream, FRSYMA_P, FRSYMA_A)                       \
-	WORK(hipMemsetAsync, false, stream, SETA_P, SETA_A)                                        \
-	WORK(hipMemsetAsync_spt, true, stream, SETA_P, SETA_A)                                     \
-	WORK(hipMemsetD8Async, false, stream,                                                      \
+	WORK(hipMemcpyToSymbolAsync, false, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)                            \
+	WORK(hipMemcpyToSymbolAsync_spt, true, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)                         \
+	WORK(hipMemcpyFromSymbolAsync, false, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)                          \
+	WORK(hipMemcpyFromSymbolAsync_spt, true, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)                       \
+	WORK(hipMemsetAsync, false, KSET(n), stream, SETA_P, SETA_A)                                        \
+	WORK(hipMemsetAsync_spt, true, KSET(n), stream, SETA_P, SETA_A)                                     \
+	WORK(hipMemsetD8Async, false, KSET(n), stream,                                                      \
 	     (hipDeviceptr_t d, unsigned char v, size_t n, hipStream_t stream), (d, v, n, stream)) \
-	WORK(hipMemsetD16Async, false, stream,                                                     \
+	WORK(hipMemsetD16Async, false, KSET(n * 2), stream,                                                     \
 	     (hipDeviceptr_t d, unsigned short v, size_t n, hipStream_t stream),                   \
 	     (d, v, n, stream))                                                                    \
-	WORK(hipMemsetD32Async, false, stream,                                                     \
+	WORK(hipMemsetD32Async, false, KSET(n * 4), stream,                                                     \
 	     (hipDeviceptr_t d, int v, size_t n, hipStream_t stream), (d, v, n, stream))           \
-	WORK(hipMemset2DAsync, false, stream, S2DA_P, S2DA_A)                                      \
-	WORK(hipMemset2DAsync_spt, true, stream, S2DA_P, S2DA_A)                                   \
-	WORK(hipMemset3DAsync, false, stream, S3DA_P, S3DA_A)                                      \
-	WORK(hipMemset3DAsync_spt, true, stream, S3DA_P, S3DA_A)
+	WORK(hipMemset2DAsync, false, KSET((uint64_t)w * h), stream, S2DA_P, S2DA_A)                                      \
+	WORK(hipMemset2DAsync_spt, true, KSET((uint64_t)w * h), stream, S2DA_P, S2DA_A)                                   \
+	WORK(hipMemset3DAsync, false, KSET((uint64_t)e.width * e.height * e.depth), stream, S3DA_P, S3DA_A)                                      \
+	WORK(hipMemset3DAsync_spt, true, KSET((uint64_t)e.width * e.height * e.depth), stream, S3DA_P, S3DA_A)
 
 #define CPY_P   (void *dst, const void *src, size_t n, hipMemcpyKind kind)
 #define CPY_A   (dst, src, n, kind)
@@ -232,21 +236,21 @@ static inline void work_begin(hipStream_t h, bool spt, struct xs_ticket *t)
 
 /* Names reach the *_ macros already pasted (fn, index, string), so that a name which is
  * also a header macro is never expanded on the way. */
-#define DEF_WORK_(fn, idx, sym, spt, stream, params, args)                                         \
+#define DEF_WORK_(fn, idx, sym, spt, ticket, stream, params, args)                                 \
 	XS_EXPORT hipError_t fn params __asm__(sym);                                               \
 	hipError_t fn params                                                                       \
 	{                                                                                          \
 		hipError_t(*real) params = REAL_(idx, params);                                     \
 		if (!real)                                                                         \
 			return hipErrorNotFound;                                                   \
-		struct xs_ticket t;                                                                \
+		struct xs_ticket t = ticket;                                                       \
 		work_begin((hipStream_t)(stream), spt, &t);                                        \
 		hipError_t r = real args;                                                          \
 		xs_launch_end(&t, r == hipSuccess);                                                \
 		return r;                                                                          \
 	}
-#define DEF_WORK(name, spt, stream, params, args)                                                  \
-	DEF_WORK_(hk_##name, HIP_##name, #name, spt, stream, params, args)
+#define DEF_WORK(name, spt, ticket, stream, params, args)                                          \
+	DEF_WORK_(hk_##name, HIP_##name, #name, spt, ticket, stream, params, args)
 HIP_WORK_HOOKS(DEF_WORK)
 
 /* ---- Synchronous copies and memsets ---- */
@@ -277,7 +281,7 @@ static inline void drain_end(struct xs_ticket *t, uint64_t snap, hipError_t r)
 		hipError_t(*real) params = REAL_(idx, params);                                     \
 		if (!real)                                                                         \
 			return hipErrorNotFound;                                                   \
-		struct xs_ticket t;                                                                \
+		struct xs_ticket t = KCOPY(0);                                                     \
 		uint64_t snap = 0;                                                                 \
 		drain_begin((hipStream_t)(stream), spt, &t, &snap);                                \
 		hipError_t r = real args;                                                          \
@@ -313,7 +317,7 @@ static inline void launch_events(const struct xs_ticket *t, uint64_t snap, hipEr
 		hipError_t(*real) params = REAL_(idx, params);                                     \
 		if (!real)                                                                         \
 			return hipErrorNotFound;                                                   \
-		struct xs_ticket t;                                                                \
+		struct xs_ticket t = XS_TICKET(f, 0);                                              \
 		work_begin(stream, false, &t);                                                     \
 		uint64_t snap = t.tracked ? xs_stream_snapshot(t.s) : 0;                           \
 		hipError_t r = real args;                                                          \

@@ -298,27 +298,27 @@ static void test_busy_and_idle_windows(void **state)
 	(void)state;
 	int prio;
 	grant(1, 4);
-	assert_int_equal(xs_window_now(dev, &prio), 4);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), 4);
 	assert_int_equal(prio, XSCHED_PRIO_NORMAL);
 	/* A high-priority process enters a burst on this GPU: W_busy applies. */
 	atomic_fetch_add(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
-	assert_int_equal(xs_window_now(dev, &prio), 1);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), 1);
 	/* A process of the same priority does not count. */
 	atomic_fetch_sub(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
 	atomic_fetch_add(&dev->sg->busy[XSCHED_PRIO_NORMAL], 1);
-	assert_int_equal(xs_window_now(dev, &prio), 4);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), 4);
 	/* The controller grants us high priority: nobody is above us any more. */
 	atomic_fetch_sub(&dev->sg->busy[XSCHED_PRIO_NORMAL], 1);
 	atomic_fetch_add(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
 	atomic_store(&xs.slot->granted_prio, XSCHED_PRIO_HIGH);
-	assert_int_equal(xs_window_now(dev, &prio), 4);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), 4);
 	assert_int_equal(prio, XSCHED_PRIO_HIGH);
 	atomic_store(&xs.slot->granted_prio, -1);
 	atomic_fetch_sub(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
 	/* Grants count only while the controller's heartbeat is fresh. */
 	atomic_store(&xs.shm->hdr.controller_heartbeat_ns,
 	             xs_now_ns() - 2 * XSCHED_HEARTBEAT_STALE_NS);
-	assert_int_equal(xs_window_now(dev, &prio), xs.cfg.window);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), xs.cfg.window);
 	ungrant();
 }
 

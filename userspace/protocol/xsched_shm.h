@@ -14,7 +14,9 @@
  *
  * Ownership: a process slot's identity, counters and ring head belong to the shim of that
  * process; `granted_prio`, the per-GPU `grant` and `budget_us`, and the ring tail belong to
- * the controller. A GPU record's busy counts are changed only by processes entering or
+ * the controller. A grant bounds two things per window: the commands in flight (W_busy,
+ * W_idle in `grant`) and the estimated GPU time in flight (`budget_us`, read by the shim
+ * together with the grant: with a grant set, budget_us 0 means no time bound). A GPU record's busy counts are changed only by processes entering or
  * leaving a burst (and by whoever reclaims a dead process's slot).
  *
  * Readers must treat every value as untrusted: use the bounds-checked accessors below.
@@ -123,7 +125,11 @@ struct xsched_gpu {
 struct xsched_proc_gpu {
 	/* Controller -> shim. */
 	_Atomic uint64_t grant;     /* xsched_grant_pack(); XSCHED_GRANT_NONE: default */
-	_Atomic uint32_t budget_us; /* GPU time in flight per window; 0: none (unused yet) */
+	/* Estimated GPU time in flight allowed (us) while the grant is set; 0: no time bound.
+	 * The shim admits a command while its estimate plus the estimated time already in
+	 * flight fits, or when nothing is in flight (so one command longer than the budget
+	 * still runs, alone). Write it before the grant word: the grant's release publishes it. */
+	_Atomic uint32_t budget_us;
 	/* Shim -> everyone. busy_prio: 0 when this process is not counted busy on the GPU,
 	 * else the priority + 1 it is counted at (so a reclaimer subtracts the right level). */
 	_Atomic uint32_t busy_prio;
@@ -135,6 +141,15 @@ struct xsched_proc_gpu {
 	_Atomic uint64_t blocked_ns;  /* time launches spent held by the gate */
 	_Atomic uint64_t bursts;      /* bursts measured (also pushed to the ring) */
 	_Atomic uint64_t inflight;    /* commands admitted and not known complete */
+	/* Shim -> everyone: the time bound. budget_applied_us: the budget the gate applied
+	 * last (0: none); est_inflight_us: estimated GPU time of the commands in flight;
+	 * cmd_mean_us / cmd_max_us: the learned per-command GPU time, mean over every command
+	 * timed and the longest kernel shape known (0 until timed; timing runs only while a
+	 * budget applies). Fit in the record's padding: the layout's sizes are unchanged. */
+	_Atomic uint32_t budget_applied_us;
+	_Atomic uint32_t est_inflight_us;
+	_Atomic uint32_t cmd_mean_us;
+	_Atomic uint32_t cmd_max_us;
 } __attribute__((aligned(64)));
 
 struct xsched_lat {
