@@ -6,8 +6,10 @@
  * --stdin (the default when no command is given), one per line of standard input:
  *
  *   wait PID [SECONDS]          until PID has a slot (exit 1 on timeout, default 10 s)
- *   set PID busy=N idle=M [gpu=I] [prio=P]
- *                               grant windows (N, M: numbers or "unlimited") and priority
+ *   set PID busy=N idle=M [gpu=I] [prio=P] [budget=US]
+ *                               grant windows (N, M: numbers or "unlimited"), priority and
+ *                               time budget (microseconds of GPU time in flight; 0: none,
+ *                               the default), the budget written before the grant
  *   suspend PID                 grant windows 0/0
  *   resume PID                  withdraw the grants: the process's own defaults apply
  *   sleep MS
@@ -167,7 +169,9 @@ static void dump(void)
 			printf("%s{\"gpu\":%d,\"granted\":%s,\"grant_busy\":%u,\"grant_idle\":%u,"
 			       "\"window\":%u,\"busy_prio\":%u,\"launches\":%llu,"
 			       "\"completions\":%llu,\"syncs\":%llu,\"blocked_ns\":%llu,"
-			       "\"bursts\":%llu,\"inflight\":%llu}",
+			       "\"bursts\":%llu,\"inflight\":%llu,\"budget_us\":%u,"
+			       "\"budget_applied_us\":%u,\"est_inflight_us\":%u,\"cmd_mean_us\":%u,"
+			       "\"cmd_max_us\":%u}",
 			       gfirst ? "" : ",", g, xsched_grant_set(gr) ? "true" : "false",
 			       xsched_grant_busy(gr), xsched_grant_idle(gr),
 			       atomic_load(&pg->window), atomic_load(&pg->busy_prio),
@@ -176,7 +180,10 @@ static void dump(void)
 			       (unsigned long long)atomic_load(&pg->syncs),
 			       (unsigned long long)atomic_load(&pg->blocked_ns),
 			       (unsigned long long)atomic_load(&pg->bursts),
-			       (unsigned long long)atomic_load(&pg->inflight));
+			       (unsigned long long)atomic_load(&pg->inflight),
+			       atomic_load(&pg->budget_us), atomic_load(&pg->budget_applied_us),
+			       atomic_load(&pg->est_inflight_us), atomic_load(&pg->cmd_mean_us),
+			       atomic_load(&pg->cmd_max_us));
 			gfirst = false;
 		}
 		size_t n = xsched_ring_read(&p->ring, lat, XSCHED_RING_LEN, consume);
@@ -202,7 +209,7 @@ static void cmd_set(char **tok, int n)
 	struct xsched_proc *p = find_pid(tok[1]);
 	if (!p)
 		exit(1);
-	uint32_t busy = XSCHED_WINDOW_UNLIMITED, idle = XSCHED_WINDOW_UNLIMITED;
+	uint32_t busy = XSCHED_WINDOW_UNLIMITED, idle = XSCHED_WINDOW_UNLIMITED, budget = 0;
 	int gpu = -1, prio = -2;
 	for (int i = 2; i < n; i++) {
 		if (!strncmp(tok[i], "busy=", 5))
@@ -213,11 +220,16 @@ static void cmd_set(char **tok, int n)
 			gpu = (int)parse_num(tok[i] + 4, "gpu");
 		else if (!strncmp(tok[i], "prio=", 5))
 			prio = (int)parse_num(tok[i] + 5, "prio");
+		else if (!strncmp(tok[i], "budget=", 7))
+			budget = (uint32_t)parse_num(tok[i] + 7, "budget");
 		else
 			die_usage("set: unknown argument '%s'", tok[i]);
 	}
 	if (prio >= 0)
 		atomic_store(&p->granted_prio, prio < XSCHED_MAX_PRIO ? prio : XSCHED_MAX_PRIO - 1);
+	for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+		if (gpu < 0 || g == gpu)
+			atomic_store(&p->gpu[g].budget_us, budget);
 	xsched_grant_windows(shm, p, gpu, xsched_grant_pack(busy, idle));
 }
 

@@ -112,9 +112,14 @@ gpu_func gpu_kernel_affine(void)
 
 int gpu_launch_spin(gpu_stream s, uint64_t us)
 {
+	return gpu_launch_spin_grid(s, us, 1);
+}
+
+int gpu_launch_spin_grid(gpu_stream s, uint64_t us, unsigned int grid)
+{
 	unsigned long long arg = us;
 	void *args[] = { &arg };
-	return gpu->launch(gpu_kernel_spin(), 1, 1, s, args);
+	return gpu->launch(gpu_kernel_spin(), grid, 1, s, args);
 }
 
 /* Enough blocks to cover n with 256 threads each, capped: the kernel is grid-stride. */

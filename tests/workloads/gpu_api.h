@@ -127,6 +127,8 @@ gpu_func gpu_kernel_affine(void);
 
 /* Launch helpers with the launch shapes the kernels expect. */
 int gpu_launch_spin(gpu_stream s, uint64_t us);
+/* spin with `grid` blocks (each spins `us`): another launch shape of the same kernel. */
+int gpu_launch_spin_grid(gpu_stream s, uint64_t us, unsigned int grid);
 int gpu_launch_affine(gpu_stream s, gpu_ptr buf, uint32_t n, uint32_t a, uint32_t b, uint64_t us);
 
 /* Exits 1 with "<prog>: <what> failed: <NAME> (<code>)" when err is not 0. */

@@ -377,6 +377,10 @@ static void slot_reset(struct xsched_proc *p)
 		atomic_store(&g->blocked_ns, 0);
 		atomic_store(&g->bursts, 0);
 		atomic_store(&g->inflight, 0);
+		atomic_store(&g->budget_applied_us, 0);
+		atomic_store(&g->est_inflight_us, 0);
+		atomic_store(&g->cmd_mean_us, 0);
+		atomic_store(&g->cmd_max_us, 0);
 	}
 	atomic_store(&p->ring.head, 0);
 	atomic_store(&p->ring.tail, 0);

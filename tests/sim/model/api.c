@@ -164,6 +164,7 @@ static void enqueue(struct sim_shm *s, int p, uint32_t si, uint32_t i, const str
 	c->wait_cmd = in->kind == SIMGPU_EVENT_WAIT ? in->wait_cmd : 0;
 	c->remaining = sim_is_work((uint8_t)in->kind) ? in->duration_ns : 0;
 	c->start_ns = c->end_ns = 0;
+	c->submit_ns = s->now;
 	c->next = c->fifo_next = SIM_NIL;
 	c->proc = (uint16_t)p;
 	c->stream = (uint16_t)si;
@@ -419,6 +420,9 @@ static void fill_stats(const struct sim_shm *s, uint32_t p, int dev, struct simg
 	o->completed = x->completed;
 	o->max_inflight = x->max_inflight;
 	o->busy_ns = x->busy_ns;
+	o->wait_max_ns = x->wait_max_ns;
+	o->wait_total_ns = x->wait_total_ns;
+	o->started = x->started;
 }
 
 int simgpu_stats(pid_t pid, struct simgpu_proc_stats *out, int max)

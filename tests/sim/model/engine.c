@@ -89,6 +89,7 @@ static void complete(struct sim_shm *s, uint32_t i)
 	if (sim_is_work(c->kind)) {
 		x->completed++;
 		x->inflight--;
+		x->last_end_ns = s->now;
 	}
 	if (st->state == STREAM_ZOMBIE && st->head == SIM_NIL)
 		sim_stream_release(s, c->stream);
@@ -109,10 +110,27 @@ static bool marker_ready(const struct sim_shm *s, const struct sim_cmd *c)
 	return c->kind != SIMGPU_EVENT_WAIT || sim_cmd_done(s, c->wait_cmd);
 }
 
+/* A work command starts for the first time: it was ready (submitted, and its own
+ * context's previous command finished) since `ready`, so it waited now - ready for the
+ * device, i.e. for other processes' work (in fifo and timeslice modes the device runs one
+ * context at a time and never idles while a command is ready). */
 static void start(struct sim_shm *s, uint32_t i)
 {
-	if (!s->cmd[i].start_ns)
-		s->cmd[i].start_ns = s->now;
+	struct sim_cmd *c = &s->cmd[i];
+
+	if (c->start_ns)
+		return;
+	c->start_ns = s->now;
+	if (sim_is_work(c->kind)) {
+		struct sim_ctx *x = &s->proc[c->proc].ctx[c->dev];
+		uint64_t ready = c->submit_ns > x->last_end_ns ? c->submit_ns : x->last_end_ns;
+		uint64_t w = s->now > ready ? s->now - ready : 0;
+
+		x->started++;
+		x->wait_total_ns += w;
+		if (w > x->wait_max_ns)
+			x->wait_max_ns = w;
+	}
 }
 
 static bool ctx_live(const struct sim_shm *s, uint32_t p, int dev)

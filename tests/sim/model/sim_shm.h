@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define SIM_MAGIC       0x31304d4953475358ull /* "XSGSIM01" */
-#define SIM_LAYOUT      3                     /* bump when the layout changes */
+#define SIM_LAYOUT      4                     /* bump when the layout changes */
 #define SIM_CMD_BITS    12
 #define SIM_MAX_CMDS    (1u << SIM_CMD_BITS)
 #define SIM_STREAM_BITS 11
@@ -42,6 +42,7 @@ struct sim_cmd {
 	uint64_t remaining; /* ns of work left at full speed */
 	uint64_t start_ns;  /* 0 until it first runs */
 	uint64_t end_ns;
+	uint64_t submit_ns; /* model time of submission */
 	uint32_t next;      /* stream list, done list, retired list or free stack */
 	uint32_t fifo_next; /* device queue (fifo mode) */
 	uint16_t proc;
@@ -79,6 +80,9 @@ struct sim_ctx {
 	uint8_t used;
 	uint8_t pad[7];
 	uint64_t submitted, completed, inflight, max_inflight, busy_ns;
+	/* Queueing behind other processes (see simgpu_proc_stats): end of the context's last
+	 * completed work command, and the waits of its work commands. */
+	uint64_t last_end_ns, wait_max_ns, wait_total_ns, started;
 };
 
 enum sim_proc_state {

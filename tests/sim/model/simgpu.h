@@ -126,6 +126,13 @@ struct simgpu_proc_stats {
 	uint64_t completed;    /* work commands */
 	uint64_t max_inflight; /* most work commands ever submitted and not completed */
 	uint64_t busy_ns;      /* time with at least one of its work commands running */
+	/* Per work command, the time it waited for the device behind other processes' work:
+	 * from when it was ready (submitted, and the process's previous command on the device
+	 * finished) to when it first started. Exact in fifo and timeslice modes; concurrent
+	 * mode starts commands at once (it slows them instead), so waits read 0 there. */
+	uint64_t wait_max_ns;   /* the longest such wait */
+	uint64_t wait_total_ns; /* their sum */
+	uint64_t started;       /* work commands started (the waits measured) */
 };
 /* Fill up to `max` entries (pid 0 = every process), return how many: one per device the
  * process used (streams or commands), or one for device 0 if it used none. Looks for dead

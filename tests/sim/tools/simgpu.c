@@ -135,9 +135,11 @@ static int cmd_stats(int argc, char **argv)
 			printf("{\"pid\":%d,\"dev\":%d,\"comm\":", (int)r->pid, r->dev);
 			print_json_string(r->comm);
 			printf(",\"alive\":%s,\"submitted\":%" PRIu64 ",\"completed\":%" PRIu64
-			       ",\"max_inflight\":%" PRIu64 ",\"busy_us\":%" PRIu64 "}\n",
+			       ",\"max_inflight\":%" PRIu64 ",\"busy_us\":%" PRIu64
+			       ",\"started\":%" PRIu64 ",\"wait_max_us\":%.1f,\"wait_total_us\":%.1f}\n",
 			       r->alive ? "true" : "false", r->submitted, r->completed,
-			       r->max_inflight, r->busy_ns / 1000);
+			       r->max_inflight, r->busy_ns / 1000, r->started,
+			       (double)r->wait_max_ns / 1e3, (double)r->wait_total_ns / 1e3);
 		} else {
 			printf("%8d %3d %-15s %5s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 			       " %12" PRIu64 "\n",
