@@ -15,7 +15,8 @@
  * device the time includes other processes' work that ran in between: the estimate errs
  * long, which only makes the gate more careful.
  *
- * The table: open addressing over XS_KDUR slots, keys never removed (a process image has a
+ * Per shape the estimate is the median of its last three samples (robust to one late
+ * wake-up on a loaded machine, either end). The table: open addressing over XS_KDUR slots, keys never removed (a process image has a
  * bounded set of kernel shapes; when full, new shapes use the mean). Written under the
  * device lock, read lock-free by the gate: the duration is stored before the key is
  * published.
@@ -65,13 +66,26 @@ uint64_t xs_budget_estimate(struct xs_dev *d, uint64_t key, uint64_t cold_ns)
 	return cold_ns;
 }
 
-/* Longer samples are followed quickly, shorter ones slowly: an estimate too short lets too
- * much in flight, one too long only costs some throughput. */
-static uint64_t ewma(uint64_t old, uint64_t x)
+static uint64_t med3(uint64_t a, uint64_t b, uint64_t c)
 {
-	if (x > old)
-		return old + (x - old) / 2;
-	return old - (old - x) / 8;
+	uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+	return c < lo ? lo : c > hi ? hi : c;
+}
+
+/* The longest estimate in the table (device lock held). */
+static void rescan_max(struct xs_dev *d)
+{
+	uint64_t m = 0, mk = 0;
+	for (unsigned int i = 0; i < XS_KDUR; i++) {
+		uint64_t k = atomic_load_explicit(&d->kd[i].key, memory_order_relaxed);
+		uint64_t v = atomic_load_explicit(&d->kd[i].ns, memory_order_relaxed);
+		if (k && v > m) {
+			m = v;
+			mk = k;
+		}
+	}
+	atomic_store_explicit(&d->max_ns, m, memory_order_relaxed);
+	d->max_key = mk;
 }
 
 void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns)
@@ -82,25 +96,39 @@ void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns)
 	uint64_t v = ns;
 	if (e) {
 		if (atomic_load_explicit(&e->key, memory_order_relaxed) == key) {
-			v = ewma(atomic_load_explicit(&e->ns, memory_order_relaxed), ns);
+			/* The median of the last three samples: one sample stretched by a late
+			 * wake-up (a loaded machine) or squeezed by a late predecessor moves
+			 * nothing; a real change shows in two. */
+			e->s[e->n++ % 3] = ns;
+			v = e->n >= 3 ? med3(e->s[0], e->s[1], e->s[2])
+			              : (e->s[0] > e->s[1] ? e->s[0] : e->s[1]);
 			atomic_store_explicit(&e->ns, v, memory_order_relaxed);
 		} else {
+			e->s[0] = ns;
+			e->s[1] = e->s[2] = 0;
+			e->n = 1;
 			atomic_store_explicit(&e->ns, ns, memory_order_relaxed);
 			atomic_store_explicit(&e->key, key, memory_order_release);
 		}
 	}
 	uint32_t n = atomic_load_explicit(&d->timed, memory_order_relaxed);
 	uint64_t mean = atomic_load_explicit(&d->mean_ns, memory_order_relaxed);
-	/* A plain average over the first commands, then an EWMA of weight 1/64: the mix of a
-	 * job's kernels, not the last one. */
+	/* Of the filtered estimates, so that outliers stay out of it too: a plain average over
+	 * the first commands, then an EWMA of weight 1/64 (the mix of a job's kernels, not the
+	 * last one). */
 	if (n < 64)
-		mean = (mean * n + ns) / (n + 1);
+		mean = (mean * n + v) / (n + 1);
 	else
-		mean = mean - mean / 64 + ns / 64;
+		mean = mean - mean / 64 + v / 64;
 	atomic_store_explicit(&d->mean_ns, mean, memory_order_relaxed);
 	atomic_store_explicit(&d->timed, n + 1, memory_order_relaxed);
-	if (v > atomic_load_explicit(&d->max_ns, memory_order_relaxed))
+	uint64_t max = atomic_load_explicit(&d->max_ns, memory_order_relaxed);
+	if (v >= max) {
 		atomic_store_explicit(&d->max_ns, v, memory_order_relaxed);
+		d->max_key = key;
+	} else if (key == d->max_key) {
+		rescan_max(d);
+	}
 	atomic_store_explicit(&d->pg->cmd_mean_us, (uint32_t)((mean + 999) / 1000),
 	                      memory_order_relaxed);
 	atomic_store_explicit(&d->pg->cmd_max_us,

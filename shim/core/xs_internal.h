@@ -37,7 +37,9 @@ struct xs_marker {
 /* A learned kernel duration (xs_budget.c): written under the device lock, read without. */
 struct xs_kdur {
 	_Atomic uint64_t key; /* 0: free */
-	_Atomic uint64_t ns;
+	_Atomic uint64_t ns;  /* the estimate */
+	uint64_t s[3];        /* the last samples (device lock) */
+	uint32_t n;           /* samples taken */
 };
 #define XS_KDUR 256 /* kernel shapes timed per device; a power of two */
 
@@ -69,6 +71,7 @@ struct xs_dev {
 	struct xs_kdur kd[XS_KDUR];
 	_Atomic uint64_t mean_ns;
 	_Atomic uint64_t max_ns;
+	uint64_t max_key; /* the shape whose estimate is max_ns */
 	_Atomic uint32_t timed;
 };
 

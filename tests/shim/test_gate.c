@@ -293,6 +293,48 @@ static void test_window_bound(void **state)
 	ungrant();
 }
 
+/* A granted time budget: every admission leaves the estimated GPU time in flight within the
+ * budget unless the command runs alone; each command gets a marker that times it; the
+ * estimate returns to zero when everything completed. */
+static void test_time_budget(void **state)
+{
+	(void)state;
+	struct xs_stream *a = new_stream(1);
+	uint64_t short_key = xs_budget_key(0x1000, 1), long_key = xs_budget_key(0x1000, 64);
+	assert_true(short_key != long_key);
+	assert_true(xs_budget_key(XS_KEY_COPY, 4096) == xs_budget_key(XS_KEY_COPY, 5000));
+	pthread_mutex_lock(&dev->lock);
+	for (int i = 0; i < 3; i++) {
+		xs_budget_learn(dev, short_key, 300000); /* 300 us */
+		xs_budget_learn(dev, long_key, 5000000); /* 5 ms */
+	}
+	pthread_mutex_unlock(&dev->lock);
+	assert_int_equal(xs_budget_estimate(dev, long_key, 1), 5000000);
+	/* Unknown shapes: the mean of what was timed. */
+	assert_in_range(xs_budget_estimate(dev, xs_budget_key(0x2000, 1), 1), 2649990, 2650010);
+	beat();
+	atomic_store(&dev->pg->budget_us, 1000);
+	grant(XSCHED_WINDOW_UNLIMITED, XSCHED_WINDOW_UNLIMITED);
+	int r0 = atomic_load(&records);
+	for (int i = 0; i < 40; i++) {
+		uint64_t before = true_inflight(dev);
+		struct xs_ticket t = XS_TICKET(0x1000, i % 5 == 4 ? 64 : 1);
+		xs_launch_begin(a, &t);
+		int64_t est = atomic_load(&dev->est_ns);
+		assert_true(est <= 1000000 || before == 0);
+		assert_true(t.est_ns > 0);
+		xs_launch_end(&t, true);
+	}
+	/* A marker per command while a budget applies. */
+	assert_true(atomic_load(&records) - r0 >= 39);
+	assert_int_equal(atomic_load(&dev->pg->budget_applied_us), 1000);
+	sync_stream(a);
+	assert_int_equal(inflight(), 0);
+	assert_true(atomic_load(&dev->est_ns) == 0);
+	atomic_store(&dev->pg->budget_us, 0);
+	ungrant();
+}
+
 static void test_busy_and_idle_windows(void **state)
 {
 	(void)state;
@@ -573,6 +615,25 @@ static void test_config_parsers(void **state)
 	assert_int_equal(xs_parse_priority("-1", &p), -1);
 	assert_int_equal(xs_parse_priority("High", &p), -1);
 	assert_int_equal(xs_parse_priority("", &p), -1);
+	uint32_t b;
+	assert_int_equal(xs_parse_budget("6ms", &b), 0);
+	assert_int_equal(b, 6000);
+	assert_int_equal(xs_parse_budget("250us", &b), 0);
+	assert_int_equal(b, 250);
+	assert_int_equal(xs_parse_budget("1.5ms", &b), 0);
+	assert_int_equal(b, 1500);
+	assert_int_equal(xs_parse_budget("2s", &b), 0);
+	assert_int_equal(b, 2000000);
+	assert_int_equal(xs_parse_budget("none", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(xs_parse_budget("6", &b), -1);     /* no unit */
+	assert_int_equal(xs_parse_budget("0us", &b), -1);   /* below 1us */
+	assert_int_equal(xs_parse_budget("61s", &b), -1);   /* above 60s */
+	assert_int_equal(xs_parse_budget("0.4us", &b), -1); /* rounds to 0 */
+	assert_int_equal(xs_parse_budget("-1ms", &b), -1);
+	assert_int_equal(xs_parse_budget("1.ms", &b), -1);
+	assert_int_equal(xs_parse_budget("5ns", &b), -1);
+	assert_int_equal(xs_parse_budget("", &b), -1);
 	assert_int_equal(xs_parse_window("1", &w), 0);
 	assert_int_equal(w, 1);
 	assert_int_equal(xs_parse_window("unlimited", &w), 0);
@@ -621,6 +682,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unlimited_burst),
 		cmocka_unit_test(test_window_bound),
+		cmocka_unit_test(test_time_budget),
 		cmocka_unit_test(test_busy_and_idle_windows),
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_fail_open),

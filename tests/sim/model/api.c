@@ -188,6 +188,12 @@ static void enqueue(struct sim_shm *s, int p, uint32_t si, uint32_t i, const str
 	x->pending++;
 	x->used = 1;
 	if (sim_is_work(c->kind)) {
+		if (x->inflight == 0 && x->completed && s->now >= x->last_end_ns) {
+			unsigned int b = sim_gap_bucket(s->now - x->last_end_ns);
+
+			x->gap_hist[b]++;
+			x->gaps++;
+		}
 		x->submitted++;
 		if (++x->inflight > x->max_inflight)
 			x->max_inflight = x->inflight;
@@ -405,6 +411,36 @@ void simgpu_drain_completed(void (*fn)(uint64_t tag, void *arg), void *arg)
 	simgpu_drain_completed_times(plain_cb, &pd);
 }
 
+unsigned int sim_gap_bucket(uint64_t ns)
+{
+	/* floor(4 log2 ns): the octave, then the quarter from the next two bits. */
+	if (ns < 2)
+		return 0;
+	unsigned int o = 63u - (unsigned int)__builtin_clzll(ns);
+	unsigned int q = o >= 2 ? (unsigned int)(ns >> (o - 2)) & 3u : (unsigned int)(ns << (2 - o)) & 3u;
+	unsigned int b = o * 4 + q;
+
+	return b < SIM_GAP_BUCKETS ? b : SIM_GAP_BUCKETS - 1;
+}
+
+/* Upper edge of the bucket holding quantile q. */
+uint64_t sim_gap_quantile(const struct sim_ctx *x, double q)
+{
+	uint64_t need = (uint64_t)((double)x->gaps * q + 0.999999), seen = 0;
+
+	if (!x->gaps)
+		return 0;
+	for (unsigned int b = 0; b < SIM_GAP_BUCKETS; b++) {
+		seen += x->gap_hist[b];
+		if (seen >= need) {
+			unsigned int o = (b + 1) / 4, r = (b + 1) % 4;
+
+			return (1ull << o) + (r ? ((1ull << o) * r) / 4 : 0);
+		}
+	}
+	return UINT64_MAX;
+}
+
 static void fill_stats(const struct sim_shm *s, uint32_t p, int dev, struct simgpu_proc_stats *o)
 {
 	const struct sim_proc *pr = &s->proc[p];
@@ -423,6 +459,10 @@ static void fill_stats(const struct sim_shm *s, uint32_t p, int dev, struct simg
 	o->wait_max_ns = x->wait_max_ns;
 	o->wait_total_ns = x->wait_total_ns;
 	o->started = x->started;
+	o->gaps = x->gaps;
+	o->gap_p50_ns = sim_gap_quantile(x, 0.50);
+	o->gap_p90_ns = sim_gap_quantile(x, 0.90);
+	o->gap_p99_ns = sim_gap_quantile(x, 0.99);
 }
 
 int simgpu_stats(pid_t pid, struct simgpu_proc_stats *out, int max)

@@ -27,6 +27,7 @@
 #define SIM_RETAIN 512
 /* Dead processes are looked for at most this often during normal calls. */
 #define SIM_REAP_NS (50ull * 1000 * 1000)
+#define SIM_GAP_BUCKETS 160 /* quarter octaves: up to 2^40 ns */
 
 enum sim_cmd_state {
 	CMD_FREE,
@@ -83,6 +84,11 @@ struct sim_ctx {
 	/* Queueing behind other processes (see simgpu_proc_stats): end of the context's last
 	 * completed work command, and the waits of its work commands. */
 	uint64_t last_end_ns, wait_max_ns, wait_total_ns, started;
+	/* Refill gaps: a work command submitted while the context had no work pending, after
+	 * its previous one completed: submit - that completion, in SIM_GAP_BUCKETS buckets,
+	 * four per octave (bucket 4o + q holds gaps in [2^o (1 + q/4), 2^o (1 + (q+1)/4)) ns). */
+	uint32_t gap_hist[SIM_GAP_BUCKETS];
+	uint64_t gaps;
 };
 
 enum sim_proc_state {
@@ -162,6 +168,8 @@ void sim_free_cmd(struct sim_shm *s, uint32_t i);
 void sim_stream_release(struct sim_shm *s, uint32_t si);
 
 /* api.c */
+unsigned int sim_gap_bucket(uint64_t ns);
+uint64_t sim_gap_quantile(const struct sim_ctx *x, double q);
 uint32_t sim_stream_index(const struct sim_shm *s, int p, uint32_t id);
 uint32_t sim_stream_alloc(struct sim_shm *s, int p, int dev, int prio);
 

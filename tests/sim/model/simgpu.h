@@ -133,6 +133,12 @@ struct simgpu_proc_stats {
 	uint64_t wait_max_ns;   /* the longest such wait */
 	uint64_t wait_total_ns; /* their sum */
 	uint64_t started;       /* work commands started (the waits measured) */
+	/* Refill gaps: for each work command submitted while the process had no work pending
+	 * on the device, the time since its previous command completed: for a launch that a
+	 * scheduler held until that completion, how late the launch came. Quantiles are the
+	 * upper edges of buckets four to an octave (at most 25 % high). */
+	uint64_t gaps;
+	uint64_t gap_p50_ns, gap_p90_ns, gap_p99_ns;
 };
 /* Fill up to `max` entries (pid 0 = every process), return how many: one per device the
  * process used (streams or commands), or one for device 0 if it used none. Looks for dead
