@@ -16,10 +16,10 @@
  * long, which only makes the gate more careful.
  *
  * Per shape the estimate is the median of its last three samples (robust to one late
- * wake-up on a loaded machine, either end). The table: open addressing over XS_KDUR slots, keys never removed (a process image has a
- * bounded set of kernel shapes; when full, new shapes use the mean). Written under the
- * device lock, read lock-free by the gate: the duration is stored before the key is
- * published.
+ * wake-up on a loaded machine, either end). The table: open addressing over XS_KDUR slots, keys
+ * never removed (a process image has a bounded set of kernel shapes; when full, new shapes use the
+ * mean). Written under the device lock, read lock-free by the gate: the duration is stored before
+ * the key is published.
  */
 #include "xs_internal.h"
 

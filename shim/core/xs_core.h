@@ -185,6 +185,8 @@ struct xs_ticket {
 
 /* A ticket for a command described by (kf, kn) (see above). */
 #define XS_TICKET(f, n) ((struct xs_ticket){ .kf = (uintptr_t)(f), .kn = (uint64_t)(n) })
+/* Blocks in a grid of x * y * z. */
+#define GRID3(x, y, z) ((uint64_t)(x) * (y) * (z))
 
 /*
  * Before the real call that puts one command on stream s (NULL: untracked): waits until

@@ -175,7 +175,8 @@ static void reap_locked_from(struct xs_dev *d, const struct xs_stream *woke, uin
 				if (!now)
 					now = xs_now_ns();
 				uint64_t since = mk->s == woke ? woke_ns : d->last_reap_ns;
-				marker_done(d, mk, now, since && now > since ? now - since : UINT64_MAX);
+				marker_done(d, mk, now,
+				            since && now > since ? now - since : UINT64_MAX);
 			} else if (npending < sizeof(pending) / sizeof(pending[0]))
 				pending[npending++] = mk->s;
 		}

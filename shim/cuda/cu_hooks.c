@@ -32,101 +32,118 @@
 	 unsigned int by, unsigned int bz, unsigned int shmem, CUstream hStream, void **params)
 
 #define CU_WORK_HOOKS(WORK)                                                                        \
-	WORK(cuLaunchKernel, cuLaunchKernel_ptsz, "cuLaunchKernel", XS_TICKET(f, (uint64_t)gx * gy * gz), hStream, LAUNCH_PARAMS,        \
+	WORK(cuLaunchKernel, cuLaunchKernel_ptsz, "cuLaunchKernel",                                \
+	     XS_TICKET(f, GRID3(gx, gy, gz)), hStream, LAUNCH_PARAMS,                              \
 	     (f, gx, gy, gz, bx, by, bz, shmem, hStream, params, extra))                           \
-	WORK(cuLaunchKernelEx, cuLaunchKernelEx_ptsz, "cuLaunchKernelEx", XS_TICKET(f, config ? (uint64_t)config->gridDimX * config->gridDimY * config->gridDimZ : 0),                          \
+	WORK(cuLaunchKernelEx, cuLaunchKernelEx_ptsz, "cuLaunchKernelEx",                          \
+	     XS_TICKET(f,                                                                          \
+	               config ? (uint64_t)config->gridDimX * config->gridDimY * config->gridDimZ   \
+	                      : 0),                                                                \
 	     config ? config->hStream : NULL,                                                      \
 	     (const CUlaunchConfig *config, CUfunction f, void **params, void **extra),            \
 	     (config, f, params, extra))                                                           \
 	WORK(cuLaunchCooperativeKernel, cuLaunchCooperativeKernel_ptsz,                            \
-	     "cuLaunchCooperativeKernel", XS_TICKET(f, (uint64_t)gx * gy * gz), hStream, COOP_PARAMS,                                    \
+	     "cuLaunchCooperativeKernel", XS_TICKET(f, GRID3(gx, gy, gz)), hStream, COOP_PARAMS,   \
 	     (f, gx, gy, gz, bx, by, bz, shmem, hStream, params))                                  \
-	WORK(cuGraphLaunch, cuGraphLaunch_ptsz, "cuGraphLaunch", XS_TICKET(g, 0), hStream,                          \
+	WORK(cuGraphLaunch, cuGraphLaunch_ptsz, "cuGraphLaunch", XS_TICKET(g, 0), hStream,         \
 	     (CUgraphExec g, CUstream hStream), (g, hStream))                                      \
-	WORK(cuLaunchHostFunc, cuLaunchHostFunc_ptsz, "cuLaunchHostFunc", XS_TICKET(fn, 0), hStream,                 \
-	     (CUstream hStream, CUhostFn fn, void *data), (hStream, fn, data))                     \
-	WORK(cuMemcpyAsync, cuMemcpyAsync_ptsz, "cuMemcpyAsync", KCOPY(n), hStream,                          \
+	WORK(cuLaunchHostFunc, cuLaunchHostFunc_ptsz, "cuLaunchHostFunc", XS_TICKET(fn, 0),        \
+	     hStream, (CUstream hStream, CUhostFn fn, void *data), (hStream, fn, data))            \
+	WORK(cuMemcpyAsync, cuMemcpyAsync_ptsz, "cuMemcpyAsync", KCOPY(n), hStream,                \
 	     (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream hStream),                       \
 	     (dst, src, n, hStream))                                                               \
-	WORK(cuMemcpyPeerAsync, cuMemcpyPeerAsync_ptsz, "cuMemcpyPeerAsync", KCOPY(n), hStream,              \
+	WORK(cuMemcpyPeerAsync, cuMemcpyPeerAsync_ptsz, "cuMemcpyPeerAsync", KCOPY(n), hStream,    \
 	     (CUdeviceptr dst, CUcontext dctx, CUdeviceptr src, CUcontext sctx, size_t n,          \
 	      CUstream hStream),                                                                   \
 	     (dst, dctx, src, sctx, n, hStream))                                                   \
-	WORK(cuMemcpyHtoDAsync_v2, cuMemcpyHtoDAsync_v2_ptsz, "cuMemcpyHtoDAsync", KCOPY(n), hStream,        \
-	     (CUdeviceptr dst, const void *src, size_t n, CUstream hStream),                       \
+	WORK(cuMemcpyHtoDAsync_v2, cuMemcpyHtoDAsync_v2_ptsz, "cuMemcpyHtoDAsync", KCOPY(n),       \
+	     hStream, (CUdeviceptr dst, const void *src, size_t n, CUstream hStream),              \
 	     (dst, src, n, hStream))                                                               \
-	WORK(cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync_v2_ptsz, "cuMemcpyDtoHAsync", KCOPY(n), hStream,        \
-	     (void *dst, CUdeviceptr src, size_t n, CUstream hStream), (dst, src, n, hStream))     \
-	WORK(cuMemcpyDtoDAsync_v2, cuMemcpyDtoDAsync_v2_ptsz, "cuMemcpyDtoDAsync", KCOPY(n), hStream,        \
-	     (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream hStream),                       \
+	WORK(cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync_v2_ptsz, "cuMemcpyDtoHAsync", KCOPY(n),       \
+	     hStream, (void *dst, CUdeviceptr src, size_t n, CUstream hStream),                    \
 	     (dst, src, n, hStream))                                                               \
-	WORK(cuMemcpyHtoAAsync_v2, cuMemcpyHtoAAsync_v2_ptsz, "cuMemcpyHtoAAsync", KCOPY(n), hStream,        \
-	     (CUarray dst, size_t off, const void *src, size_t n, CUstream hStream),               \
+	WORK(cuMemcpyDtoDAsync_v2, cuMemcpyDtoDAsync_v2_ptsz, "cuMemcpyDtoDAsync", KCOPY(n),       \
+	     hStream, (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream hStream),              \
+	     (dst, src, n, hStream))                                                               \
+	WORK(cuMemcpyHtoAAsync_v2, cuMemcpyHtoAAsync_v2_ptsz, "cuMemcpyHtoAAsync", KCOPY(n),       \
+	     hStream, (CUarray dst, size_t off, const void *src, size_t n, CUstream hStream),      \
 	     (dst, off, src, n, hStream))                                                          \
-	WORK(cuMemcpyAtoHAsync_v2, cuMemcpyAtoHAsync_v2_ptsz, "cuMemcpyAtoHAsync", KCOPY(n), hStream,        \
-	     (void *dst, CUarray src, size_t off, size_t n, CUstream hStream),                     \
+	WORK(cuMemcpyAtoHAsync_v2, cuMemcpyAtoHAsync_v2_ptsz, "cuMemcpyAtoHAsync", KCOPY(n),       \
+	     hStream, (void *dst, CUarray src, size_t off, size_t n, CUstream hStream),            \
 	     (dst, src, off, n, hStream))                                                          \
-	WORK(cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz, "cuMemcpy2DAsync", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), hStream,              \
+	WORK(cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz, "cuMemcpy2DAsync",                       \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), hStream,                        \
 	     (const CUDA_MEMCPY2D *c, CUstream hStream), (c, hStream))                             \
-	WORK(cuMemcpy3DAsync_v2, cuMemcpy3DAsync_v2_ptsz, "cuMemcpy3DAsync", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), hStream,              \
+	WORK(cuMemcpy3DAsync_v2, cuMemcpy3DAsync_v2_ptsz, "cuMemcpy3DAsync",                       \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), hStream,             \
 	     (const CUDA_MEMCPY3D *c, CUstream hStream), (c, hStream))                             \
-	WORK(cuMemcpy3DPeerAsync, cuMemcpy3DPeerAsync_ptsz, "cuMemcpy3DPeerAsync", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), hStream,        \
+	WORK(cuMemcpy3DPeerAsync, cuMemcpy3DPeerAsync_ptsz, "cuMemcpy3DPeerAsync",                 \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), hStream,             \
 	     (const CUDA_MEMCPY3D_PEER *c, CUstream hStream), (c, hStream))                        \
-	WORK(cuMemcpyBatchAsync_v2, cuMemcpyBatchAsync_v2_ptsz, "cuMemcpyBatchAsync", KCOPY(0), hStream,     \
+	WORK(cuMemcpyBatchAsync_v2, cuMemcpyBatchAsync_v2_ptsz, "cuMemcpyBatchAsync", KCOPY(0),    \
+	     hStream,                                                                              \
 	     (CUdeviceptr * dsts, CUdeviceptr * srcs, size_t * sizes, size_t count,                \
 	      CUmemcpyAttributes * attrs, size_t * attrsIdxs, size_t numAttrs, CUstream hStream),  \
 	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))                      \
-	WORK(cuMemcpy3DBatchAsync_v2, cuMemcpy3DBatchAsync_v2_ptsz, "cuMemcpy3DBatchAsync", KCOPY(0),        \
-	     hStream,                                                                              \
+	WORK(cuMemcpy3DBatchAsync_v2, cuMemcpy3DBatchAsync_v2_ptsz, "cuMemcpy3DBatchAsync",        \
+	     KCOPY(0), hStream,                                                                    \
 	     (size_t numOps, CUDA_MEMCPY3D_BATCH_OP * ops, unsigned long long flags,               \
 	      CUstream hStream),                                                                   \
 	     (numOps, ops, flags, hStream))                                                        \
-	WORK(cuMemsetD8Async, cuMemsetD8Async_ptsz, "cuMemsetD8Async", KSET(n), hStream,                    \
+	WORK(cuMemsetD8Async, cuMemsetD8Async_ptsz, "cuMemsetD8Async", KSET(n), hStream,           \
 	     (CUdeviceptr d, unsigned char v, size_t n, CUstream hStream), (d, v, n, hStream))     \
-	WORK(cuMemsetD16Async, cuMemsetD16Async_ptsz, "cuMemsetD16Async", KSET(n * 2), hStream,                 \
+	WORK(cuMemsetD16Async, cuMemsetD16Async_ptsz, "cuMemsetD16Async", KSET(n * 2), hStream,    \
 	     (CUdeviceptr d, unsigned short v, size_t n, CUstream hStream), (d, v, n, hStream))    \
-	WORK(cuMemsetD32Async, cuMemsetD32Async_ptsz, "cuMemsetD32Async", KSET(n * 4), hStream,                 \
+	WORK(cuMemsetD32Async, cuMemsetD32Async_ptsz, "cuMemsetD32Async", KSET(n * 4), hStream,    \
 	     (CUdeviceptr d, unsigned int v, size_t n, CUstream hStream), (d, v, n, hStream))      \
-	WORK(cuMemsetD2D8Async, cuMemsetD2D8Async_ptsz, "cuMemsetD2D8Async", KSET(w * h), hStream,              \
+	WORK(cuMemsetD2D8Async, cuMemsetD2D8Async_ptsz, "cuMemsetD2D8Async", KSET(w *h), hStream,  \
 	     (CUdeviceptr d, size_t p, unsigned char v, size_t w, size_t h, CUstream hStream),     \
 	     (d, p, v, w, h, hStream))                                                             \
-	WORK(cuMemsetD2D16Async, cuMemsetD2D16Async_ptsz, "cuMemsetD2D16Async", KSET(w * h * 2), hStream,           \
+	WORK(cuMemsetD2D16Async, cuMemsetD2D16Async_ptsz, "cuMemsetD2D16Async", KSET(w *h * 2),    \
+	     hStream,                                                                              \
 	     (CUdeviceptr d, size_t p, unsigned short v, size_t w, size_t h, CUstream hStream),    \
 	     (d, p, v, w, h, hStream))                                                             \
-	WORK(cuMemsetD2D32Async, cuMemsetD2D32Async_ptsz, "cuMemsetD2D32Async", KSET(w * h * 4), hStream,           \
+	WORK(cuMemsetD2D32Async, cuMemsetD2D32Async_ptsz, "cuMemsetD2D32Async", KSET(w *h * 4),    \
+	     hStream,                                                                              \
 	     (CUdeviceptr d, size_t p, unsigned int v, size_t w, size_t h, CUstream hStream),      \
 	     (d, p, v, w, h, hStream))                                                             \
-	WORK(cuMemcpy, cuMemcpy_ptds, "cuMemcpy", KCOPY(n), NULL,                                            \
+	WORK(cuMemcpy, cuMemcpy_ptds, "cuMemcpy", KCOPY(n), NULL,                                  \
 	     (CUdeviceptr dst, CUdeviceptr src, size_t n), (dst, src, n))                          \
-	WORK(cuMemcpyPeer, cuMemcpyPeer_ptds, "cuMemcpyPeer", KCOPY(n), NULL,                                \
+	WORK(cuMemcpyPeer, cuMemcpyPeer_ptds, "cuMemcpyPeer", KCOPY(n), NULL,                      \
 	     (CUdeviceptr dst, CUcontext dctx, CUdeviceptr src, CUcontext sctx, size_t n),         \
 	     (dst, dctx, src, sctx, n))                                                            \
-	WORK(cuMemcpyDtoD_v2, cuMemcpyDtoD_v2_ptds, "cuMemcpyDtoD", KCOPY(n), NULL,                          \
+	WORK(cuMemcpyDtoD_v2, cuMemcpyDtoD_v2_ptds, "cuMemcpyDtoD", KCOPY(n), NULL,                \
 	     (CUdeviceptr dst, CUdeviceptr src, size_t n), (dst, src, n))                          \
-	WORK(cuMemcpyDtoA_v2, cuMemcpyDtoA_v2_ptds, "cuMemcpyDtoA", KCOPY(n), NULL,                          \
+	WORK(cuMemcpyDtoA_v2, cuMemcpyDtoA_v2_ptds, "cuMemcpyDtoA", KCOPY(n), NULL,                \
 	     (CUarray dst, size_t off, CUdeviceptr src, size_t n), (dst, off, src, n))             \
-	WORK(cuMemcpyAtoD_v2, cuMemcpyAtoD_v2_ptds, "cuMemcpyAtoD", KCOPY(n), NULL,                          \
+	WORK(cuMemcpyAtoD_v2, cuMemcpyAtoD_v2_ptds, "cuMemcpyAtoD", KCOPY(n), NULL,                \
 	     (CUdeviceptr dst, CUarray src, size_t off, size_t n), (dst, src, off, n))             \
-	WORK(cuMemcpyAtoA_v2, cuMemcpyAtoA_v2_ptds, "cuMemcpyAtoA", KCOPY(n), NULL,                          \
+	WORK(cuMemcpyAtoA_v2, cuMemcpyAtoA_v2_ptds, "cuMemcpyAtoA", KCOPY(n), NULL,                \
 	     (CUarray dst, size_t doff, CUarray src, size_t soff, size_t n),                       \
 	     (dst, doff, src, soff, n))                                                            \
-	WORK(cuMemcpy2D_v2, cuMemcpy2D_v2_ptds, "cuMemcpy2D", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), NULL, (const CUDA_MEMCPY2D *c), (c)) \
-	WORK(cuMemcpy2DUnaligned_v2, cuMemcpy2DUnaligned_v2_ptds, "cuMemcpy2DUnaligned", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), NULL,     \
-	     (const CUDA_MEMCPY2D *c), (c))                                                        \
-	WORK(cuMemcpy3D_v2, cuMemcpy3D_v2_ptds, "cuMemcpy3D", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), NULL, (const CUDA_MEMCPY3D *c), (c)) \
-	WORK(cuMemcpy3DPeer, cuMemcpy3DPeer_ptds, "cuMemcpy3DPeer", KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), NULL,                          \
+	WORK(cuMemcpy2D_v2, cuMemcpy2D_v2_ptds, "cuMemcpy2D",                                      \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), NULL, (const CUDA_MEMCPY2D *c), \
+	     (c))                                                                                  \
+	WORK(cuMemcpy2DUnaligned_v2, cuMemcpy2DUnaligned_v2_ptds, "cuMemcpy2DUnaligned",           \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height : 0), NULL, (const CUDA_MEMCPY2D *c), \
+	     (c))                                                                                  \
+	WORK(cuMemcpy3D_v2, cuMemcpy3D_v2_ptds, "cuMemcpy3D",                                      \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), NULL,                \
+	     (const CUDA_MEMCPY3D *c), (c))                                                        \
+	WORK(cuMemcpy3DPeer, cuMemcpy3DPeer_ptds, "cuMemcpy3DPeer",                                \
+	     KCOPY(c ? (uint64_t)c->WidthInBytes * c->Height * c->Depth : 0), NULL,                \
 	     (const CUDA_MEMCPY3D_PEER *c), (c))                                                   \
-	WORK(cuMemsetD8_v2, cuMemsetD8_v2_ptds, "cuMemsetD8", KSET(n), NULL,                                \
+	WORK(cuMemsetD8_v2, cuMemsetD8_v2_ptds, "cuMemsetD8", KSET(n), NULL,                       \
 	     (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))                                \
-	WORK(cuMemsetD16_v2, cuMemsetD16_v2_ptds, "cuMemsetD16", KSET(n * 2), NULL,                             \
+	WORK(cuMemsetD16_v2, cuMemsetD16_v2_ptds, "cuMemsetD16", KSET(n * 2), NULL,                \
 	     (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))                               \
-	WORK(cuMemsetD32_v2, cuMemsetD32_v2_ptds, "cuMemsetD32", KSET(n * 4), NULL,                             \
+	WORK(cuMemsetD32_v2, cuMemsetD32_v2_ptds, "cuMemsetD32", KSET(n * 4), NULL,                \
 	     (CUdeviceptr d, unsigned int v, size_t n), (d, v, n))                                 \
-	WORK(cuMemsetD2D8_v2, cuMemsetD2D8_v2_ptds, "cuMemsetD2D8", KSET(w * h), NULL,                          \
+	WORK(cuMemsetD2D8_v2, cuMemsetD2D8_v2_ptds, "cuMemsetD2D8", KSET(w *h), NULL,              \
 	     (CUdeviceptr d, size_t p, unsigned char v, size_t w, size_t h), (d, p, v, w, h))      \
-	WORK(cuMemsetD2D16_v2, cuMemsetD2D16_v2_ptds, "cuMemsetD2D16", KSET(w * h * 2), NULL,                       \
+	WORK(cuMemsetD2D16_v2, cuMemsetD2D16_v2_ptds, "cuMemsetD2D16", KSET(w *h * 2), NULL,       \
 	     (CUdeviceptr d, size_t p, unsigned short v, size_t w, size_t h), (d, p, v, w, h))     \
-	WORK(cuMemsetD2D32_v2, cuMemsetD2D32_v2_ptds, "cuMemsetD2D32", KSET(w * h * 4), NULL,                       \
+	WORK(cuMemsetD2D32_v2, cuMemsetD2D32_v2_ptds, "cuMemsetD2D32", KSET(w *h * 4), NULL,       \
 	     (CUdeviceptr d, size_t p, unsigned int v, size_t w, size_t h), (d, p, v, w, h))
 
 /* DRAIN(name, per-thread name, api, full, (params), (args)); full: the copy itself is

@@ -68,59 +68,67 @@
 #define KCOPY(bytes) XS_TICKET(XS_KEY_COPY, bytes)
 #define KSET(bytes)  XS_TICKET(XS_KEY_MEMSET, bytes)
 #define HIP_WORK_HOOKS(WORK)                                                                       \
-	WORK(hipLaunchKernel, false, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, LAUNCH_P, LAUNCH_A)                                   \
-	WORK(hipLaunchKernel_spt, true, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, LAUNCH_P, LAUNCH_A)                                \
-	WORK(hipLaunchCooperativeKernel, false, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, COOP_P, LAUNCH_A)                          \
-	WORK(hipLaunchCooperativeKernel_spt, true, XS_TICKET(f, (uint64_t)g.x * g.y * g.z), stream, COOP_P, LAUNCH_A)                       \
-	WORK(hipModuleLaunchKernel, false, XS_TICKET(f, (uint64_t)gx * gy * gz), stream, MODULE_P, MODULE_A)                             \
-	WORK(hipModuleLaunchCooperativeKernel, false, XS_TICKET(f, (uint64_t)gx * gy * gz), stream, MCOOP_P, MCOOP_A)                    \
-	WORK(hipGraphLaunch, false, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                                      \
-	WORK(hipGraphLaunch_spt, true, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                                   \
-	WORK(hipLaunchHostFunc, false, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)                                 \
-	WORK(hipLaunchHostFunc_spt, true, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)                              \
-	WORK(hipStreamAddCallback, false, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)                              \
-	WORK(hipStreamAddCallback_spt, true, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)                           \
-	WORK(hipStreamWaitEvent, false, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                                    \
-	WORK(hipStreamWaitEvent_spt, true, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                                 \
-	WORK(hipMemcpyAsync, false, KCOPY(n), stream, CPYA_P, CPYA_A)                                        \
-	WORK(hipMemcpyAsync_spt, true, KCOPY(n), stream, CPYA_P, CPYA_A)                                     \
-	WORK(hipMemcpyHtoDAsync, false, KCOPY(n), stream,                                                    \
+	WORK(hipLaunchKernel, false, XS_TICKET(f, GRID3(g.x, g.y, g.z)), stream, LAUNCH_P,         \
+	     LAUNCH_A)                                                                             \
+	WORK(hipLaunchKernel_spt, true, XS_TICKET(f, GRID3(g.x, g.y, g.z)), stream, LAUNCH_P,      \
+	     LAUNCH_A)                                                                             \
+	WORK(hipLaunchCooperativeKernel, false, XS_TICKET(f, GRID3(g.x, g.y, g.z)), stream,        \
+	     COOP_P, LAUNCH_A)                                                                     \
+	WORK(hipLaunchCooperativeKernel_spt, true, XS_TICKET(f, GRID3(g.x, g.y, g.z)), stream,     \
+	     COOP_P, LAUNCH_A)                                                                     \
+	WORK(hipModuleLaunchKernel, false, XS_TICKET(f, GRID3(gx, gy, gz)), stream, MODULE_P,      \
+	     MODULE_A)                                                                             \
+	WORK(hipModuleLaunchCooperativeKernel, false, XS_TICKET(f, GRID3(gx, gy, gz)), stream,     \
+	     MCOOP_P, MCOOP_A)                                                                     \
+	WORK(hipGraphLaunch, false, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                     \
+	WORK(hipGraphLaunch_spt, true, XS_TICKET(g, 0), stream, GRAPH_P, GRAPH_A)                  \
+	WORK(hipLaunchHostFunc, false, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)               \
+	WORK(hipLaunchHostFunc_spt, true, XS_TICKET(fn, 0), stream, HOSTFN_P, HOSTFN_A)            \
+	WORK(hipStreamAddCallback, false, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)            \
+	WORK(hipStreamAddCallback_spt, true, XS_TICKET(cb, 0), stream, CALLBK_P, CALLBK_A)         \
+	WORK(hipStreamWaitEvent, false, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                   \
+	WORK(hipStreamWaitEvent_spt, true, XS_TICKET(0, 0), stream, WAIT_P, WAIT_A)                \
+	WORK(hipMemcpyAsync, false, KCOPY(n), stream, CPYA_P, CPYA_A)                              \
+	WORK(hipMemcpyAsync_spt, true, KCOPY(n), stream, CPYA_P, CPYA_A)                           \
+	WORK(hipMemcpyHtoDAsync, false, KCOPY(n), stream,                                          \
 	     (hipDeviceptr_t dst, void *src, size_t n, hipStream_t stream), (dst, src, n, stream)) \
-	WORK(hipMemcpyDtoHAsync, false, KCOPY(n), stream,                                                    \
+	WORK(hipMemcpyDtoHAsync, false, KCOPY(n), stream,                                          \
 	     (void *dst, hipDeviceptr_t src, size_t n, hipStream_t stream), (dst, src, n, stream)) \
-	WORK(hipMemcpyDtoDAsync, false, KCOPY(n), stream,                                                    \
+	WORK(hipMemcpyDtoDAsync, false, KCOPY(n), stream,                                          \
 	     (hipDeviceptr_t dst, hipDeviceptr_t src, size_t n, hipStream_t stream),               \
 	     (dst, src, n, stream))                                                                \
-	WORK(hipMemcpyPeerAsync, false, KCOPY(n), stream,                                                    \
+	WORK(hipMemcpyPeerAsync, false, KCOPY(n), stream,                                          \
 	     (void *dst, int dd, const void *src, int sd, size_t n, hipStream_t stream),           \
 	     (dst, dd, src, sd, n, stream))                                                        \
-	WORK(hipMemcpy2DAsync, false, KCOPY((uint64_t)w * h), stream, C2DA_P, C2DA_A)                                      \
-	WORK(hipMemcpy2DAsync_spt, true, KCOPY((uint64_t)w * h), stream, C2DA_P, C2DA_A)                                   \
-	WORK(hipMemcpy3DAsync, false, KCOPY(0), stream, C3DA_P, C3DA_A)                                      \
-	WORK(hipMemcpy3DAsync_spt, true, KCOPY(0), stream, C3DA_P, C3DA_A)                                   \
-	WORK(hipMemcpyParam2DAsync, false, KCOPY(0), stream, (const hip_Memcpy2D *p, hipStream_t stream),    \
-	     (p, stream))                                                                          \
-	WORK(hipMemcpy2DToArrayAsync, false, KCOPY((uint64_t)w * h), stream,                                               \
+	WORK(hipMemcpy2DAsync, false, KCOPY((uint64_t)w *h), stream, C2DA_P, C2DA_A)               \
+	WORK(hipMemcpy2DAsync_spt, true, KCOPY((uint64_t)w *h), stream, C2DA_P, C2DA_A)            \
+	WORK(hipMemcpy3DAsync, false, KCOPY(0), stream, C3DA_P, C3DA_A)                            \
+	WORK(hipMemcpy3DAsync_spt, true, KCOPY(0), stream, C3DA_P, C3DA_A)                         \
+	WORK(hipMemcpyParam2DAsync, false, KCOPY(0), stream,                                       \
+	     (const hip_Memcpy2D *p, hipStream_t stream), (p, stream))                             \
+	WORK(hipMemcpy2DToArrayAsync, false, KCOPY((uint64_t)w *h), stream,                        \
 	     (hipArray * dst, size_t wo, size_t ho, const void *src, size_t sp, size_t w,          \
 	      size_t h, hipMemcpyKind kind, hipStream_t stream),                                   \
 	     (dst, wo, ho, src, sp, w, h, kind, stream))                                           \
-	WORK(hipMemcpyToSymbolAsync, false, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)                            \
-	WORK(hipMemcpyToSymbolAsync_spt, true, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)                         \
-	WORK(hipMemcpyFromSymbolAsync, false, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)                          \
-	WORK(hipMemcpyFromSymbolAsync_spt, true, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)                       \
-	WORK(hipMemsetAsync, false, KSET(n), stream, SETA_P, SETA_A)                                        \
-	WORK(hipMemsetAsync_spt, true, KSET(n), stream, SETA_P, SETA_A)                                     \
-	WORK(hipMemsetD8Async, false, KSET(n), stream,                                                      \
+	WORK(hipMemcpyToSymbolAsync, false, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)                  \
+	WORK(hipMemcpyToSymbolAsync_spt, true, KCOPY(n), stream, TOSYMA_P, TOSYMA_A)               \
+	WORK(hipMemcpyFromSymbolAsync, false, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)                \
+	WORK(hipMemcpyFromSymbolAsync_spt, true, KCOPY(n), stream, FRSYMA_P, FRSYMA_A)             \
+	WORK(hipMemsetAsync, false, KSET(n), stream, SETA_P, SETA_A)                               \
+	WORK(hipMemsetAsync_spt, true, KSET(n), stream, SETA_P, SETA_A)                            \
+	WORK(hipMemsetD8Async, false, KSET(n), stream,                                             \
 	     (hipDeviceptr_t d, unsigned char v, size_t n, hipStream_t stream), (d, v, n, stream)) \
-	WORK(hipMemsetD16Async, false, KSET(n * 2), stream,                                                     \
+	WORK(hipMemsetD16Async, false, KSET(n * 2), stream,                                        \
 	     (hipDeviceptr_t d, unsigned short v, size_t n, hipStream_t stream),                   \
 	     (d, v, n, stream))                                                                    \
-	WORK(hipMemsetD32Async, false, KSET(n * 4), stream,                                                     \
+	WORK(hipMemsetD32Async, false, KSET(n * 4), stream,                                        \
 	     (hipDeviceptr_t d, int v, size_t n, hipStream_t stream), (d, v, n, stream))           \
-	WORK(hipMemset2DAsync, false, KSET((uint64_t)w * h), stream, S2DA_P, S2DA_A)                                      \
-	WORK(hipMemset2DAsync_spt, true, KSET((uint64_t)w * h), stream, S2DA_P, S2DA_A)                                   \
-	WORK(hipMemset3DAsync, false, KSET((uint64_t)e.width * e.height * e.depth), stream, S3DA_P, S3DA_A)                                      \
-	WORK(hipMemset3DAsync_spt, true, KSET((uint64_t)e.width * e.height * e.depth), stream, S3DA_P, S3DA_A)
+	WORK(hipMemset2DAsync, false, KSET((uint64_t)w *h), stream, S2DA_P, S2DA_A)                \
+	WORK(hipMemset2DAsync_spt, true, KSET((uint64_t)w *h), stream, S2DA_P, S2DA_A)             \
+	WORK(hipMemset3DAsync, false, KSET((uint64_t)e.width *e.height *e.depth), stream, S3DA_P,  \
+	     S3DA_A)                                                                               \
+	WORK(hipMemset3DAsync_spt, true, KSET((uint64_t)e.width *e.height *e.depth), stream,       \
+	     S3DA_P, S3DA_A)
 
 #define CPY_P   (void *dst, const void *src, size_t n, hipMemcpyKind kind)
 #define CPY_A   (dst, src, n, kind)

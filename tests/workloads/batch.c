@@ -57,8 +57,8 @@ static void parse_mix(struct batch_args *a, const char *v)
 {
 	unsigned long long s, l, n;
 	char end;
-	if (sscanf(v, "%llu:%llu:%llu%c", &s, &l, &n, &end) != 3 || s > 60000000 ||
-	    l > 60000000 || n < 1 || n > 1000000)
+	if (sscanf(v, "%llu:%llu:%llu%c", &s, &l, &n, &end) != 3 || s > 60000000 || l > 60000000 ||
+	    n < 1 || n > 1000000)
 		wl_usage_error("bad --mix value '%s': expected SHORT_US:LONG_US:EVERY with "
 		               "durations 0..60000000 and EVERY 1..1000000",
 		               v);
@@ -216,8 +216,7 @@ int main(int argc, char **argv)
 	printf("{\"workload\":\"batch\",\"iters\":%llu,\"kernels\":%llu,\"seconds\":%.4f,"
 	       "\"iters_per_s\":%.3f,\"kernel_us_per_s\":%.1f,\"launches\":%llu}\n",
 	       (unsigned long long)iters, (unsigned long long)launches, seconds,
-	       (double)iters / seconds, (double)kernel_us / seconds,
-	       (unsigned long long)launches);
+	       (double)iters / seconds, (double)kernel_us / seconds, (unsigned long long)launches);
 	pthread_barrier_destroy(&start_line);
 	free(w);
 	return 0;

@@ -16,8 +16,9 @@
  * process; `granted_prio`, the per-GPU `grant` and `budget_us`, and the ring tail belong to
  * the controller. A grant bounds two things per window: the commands in flight (W_busy,
  * W_idle in `grant`) and the estimated GPU time in flight (`budget_us`, read by the shim
- * together with the grant: with a grant set, budget_us 0 means no time bound). A GPU record's busy counts are changed only by processes entering or
- * leaving a burst (and by whoever reclaims a dead process's slot).
+ * together with the grant: with a grant set, budget_us 0 means no time bound). A GPU record's busy
+ * counts are changed only by processes entering or leaving a burst (and by whoever reclaims a dead
+ * process's slot).
  *
  * Readers must treat every value as untrusted: use the bounds-checked accessors below.
  */
@@ -124,7 +125,7 @@ struct xsched_gpu {
 /* One process's view of one GPU (index = the GPU record's index). */
 struct xsched_proc_gpu {
 	/* Controller -> shim. */
-	_Atomic uint64_t grant;     /* xsched_grant_pack(); XSCHED_GRANT_NONE: default */
+	_Atomic uint64_t grant; /* xsched_grant_pack(); XSCHED_GRANT_NONE: default */
 	/* Estimated GPU time in flight allowed (us) while the grant is set; 0: no time bound.
 	 * The shim admits a command while its estimate plus the estimated time already in
 	 * flight fits, or when nothing is in flight (so one command longer than the budget

@@ -417,7 +417,8 @@ unsigned int sim_gap_bucket(uint64_t ns)
 	if (ns < 2)
 		return 0;
 	unsigned int o = 63u - (unsigned int)__builtin_clzll(ns);
-	unsigned int q = o >= 2 ? (unsigned int)(ns >> (o - 2)) & 3u : (unsigned int)(ns << (2 - o)) & 3u;
+	unsigned int q =
+	        o >= 2 ? (unsigned int)(ns >> (o - 2)) & 3u : (unsigned int)(ns << (2 - o)) & 3u;
 	unsigned int b = o * 4 + q;
 
 	return b < SIM_GAP_BUCKETS ? b : SIM_GAP_BUCKETS - 1;

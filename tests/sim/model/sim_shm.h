@@ -26,7 +26,7 @@
 /* Drained commands whose times stay readable through simgpu_done(). */
 #define SIM_RETAIN 512
 /* Dead processes are looked for at most this often during normal calls. */
-#define SIM_REAP_NS (50ull * 1000 * 1000)
+#define SIM_REAP_NS     (50ull * 1000 * 1000)
 #define SIM_GAP_BUCKETS 160 /* quarter octaves: up to 2^40 ns */
 
 enum sim_cmd_state {

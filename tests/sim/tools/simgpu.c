@@ -136,13 +136,14 @@ static int cmd_stats(int argc, char **argv)
 			print_json_string(r->comm);
 			printf(",\"alive\":%s,\"submitted\":%" PRIu64 ",\"completed\":%" PRIu64
 			       ",\"max_inflight\":%" PRIu64 ",\"busy_us\":%" PRIu64
-			       ",\"started\":%" PRIu64 ",\"wait_max_us\":%.1f,\"wait_total_us\":%.1f"
+			       ",\"started\":%" PRIu64
+			       ",\"wait_max_us\":%.1f,\"wait_total_us\":%.1f"
 			       ",\"gaps\":%" PRIu64 ",\"gap_p50_us\":%.1f,\"gap_p90_us\":%.1f"
 			       ",\"gap_p99_us\":%.1f}\n",
 			       r->alive ? "true" : "false", r->submitted, r->completed,
 			       r->max_inflight, r->busy_ns / 1000, r->started,
-			       (double)r->wait_max_ns / 1e3, (double)r->wait_total_ns / 1e3, r->gaps,
-			       (double)r->gap_p50_ns / 1e3, (double)r->gap_p90_ns / 1e3,
+			       (double)r->wait_max_ns / 1e3, (double)r->wait_total_ns / 1e3,
+			       r->gaps, (double)r->gap_p50_ns / 1e3, (double)r->gap_p90_ns / 1e3,
 			       (double)r->gap_p99_ns / 1e3);
 		} else {
 			printf("%8d %3d %-15s %5s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
