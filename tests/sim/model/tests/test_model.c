@@ -327,8 +327,11 @@ static void tool_stats_json(void **state)
 		if (strncmp(line, want, strlen(want)))
 			continue;
 		found = true;
-		assert_non_null(strstr(line, "\"alive\":true,\"submitted\":1,\"completed\":1,"
-		                             "\"max_inflight\":1,\"busy_us\":1000}"));
+		/* One command, alone: it waited for nobody, and no refill gap was seen. */
+		assert_non_null(strstr(line,
+		                       "\"alive\":true,\"submitted\":1,\"completed\":1,"
+		                       "\"max_inflight\":1,\"busy_us\":1000,\"started\":1,"
+		                       "\"wait_max_us\":0.0,\"wait_total_us\":0.0,\"gaps\":0,"));
 	}
 	assert_int_equal(pclose(f), 0);
 	assert_true(found);
