@@ -85,6 +85,10 @@ def point(a, env, k_us, config, target):
                                 f"{target * 1000:.0f}us", "--no-ebpf", "-v"], env=env,
                                stdout=ctl_log, stderr=subprocess.STDOUT, text=True)
         time.sleep(0.5)
+        if ctl.poll() is not None:
+            ctl_log.close()
+            raise RuntimeError(f"K={k_us} {config}: the controller exited {ctl.returncode}: "
+                               + open(ctl_log.name).read()[-800:])
     b = subprocess.Popen(bcmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     s = subprocess.run(scmd, env=env, capture_output=True, text=True,
