@@ -43,6 +43,7 @@ uint32_t sim_stream_alloc(struct sim_shm *s, int p, int dev, int prio)
 		st->proc = (uint16_t)p;
 		st->dev = (uint8_t)dev;
 		st->prio = prio;
+		st->share = 0;
 		st->head = st->tail = SIM_NIL;
 		st->last_id = 0;
 		st->state = STREAM_LIVE;
@@ -65,8 +66,10 @@ static uint32_t default_stream(struct sim_shm *s, int p, int dev)
 	return x->def_stream;
 }
 
-int simgpu_stream_create(int dev, int priority, uint32_t *stream)
+int simgpu_stream_create_masked(int dev, int priority, uint32_t share, uint32_t *stream)
 {
+	if (share < 1 || share > SIMGPU_CU_FULL)
+		return -EINVAL;
 	struct sim_shm *s = sim_enter();
 	uint32_t si;
 
@@ -77,10 +80,17 @@ int simgpu_stream_create(int dev, int priority, uint32_t *stream)
 		return -EINVAL;
 	}
 	si = sim_stream_alloc(s, sim_self(), dev, priority);
-	if (si != SIM_NIL)
+	if (si != SIM_NIL) {
+		s->stream[si].share = share < SIMGPU_CU_FULL ? share : 0;
 		*stream = stream_id(s, si);
+	}
 	sim_leave(s);
 	return si == SIM_NIL ? -ENOSPC : 0;
+}
+
+int simgpu_stream_create(int dev, int priority, uint32_t *stream)
+{
+	return simgpu_stream_create_masked(dev, priority, SIMGPU_CU_FULL, stream);
 }
 
 int simgpu_stream_destroy(uint32_t stream)

@@ -4,6 +4,11 @@
  * "now". Between two events (a completion, a timeslice boundary) the set of executing
  * commands and their rates are constant, so the loop jumps from event to event. The same code
  * runs on a private copy of the state to predict when a command will complete.
+ *
+ * Rates: a command runs at full speed alone; in concurrent mode k unrestricted commands
+ * share the device at 1/k each (kept as the exact integer k). A stream restricted to a share
+ * of the compute units (a CU mask) is capped at that share; what it leaves is spread over the
+ * others (water-filling), in SIMGPU_CU_FULL fixed point.
  */
 #include "sim_shm.h"
 
@@ -12,7 +17,9 @@
 
 struct exec_set {
 	uint32_t n, k; /* k: how many share the device, each at 1/k speed */
+	bool capped;   /* a CU-restricted command runs: rate[] holds every command's speed */
 	uint32_t cmd[SIMGPU_MAX_PROCS];
+	uint32_t rate[SIMGPU_MAX_PROCS]; /* of SIMGPU_CU_FULL; only when capped */
 };
 
 uint32_t sim_cmd_lookup(const struct sim_shm *s, uint64_t id)
@@ -264,15 +271,41 @@ static void pick_timeslice(struct sim_shm *s, int dev)
 		start(s, x->cur);
 }
 
+static int cmd_prio(const struct sim_shm *s, uint32_t i)
+{
+	return s->stream[s->cmd[i].stream].prio;
+}
+
+/* Stream priorities hold across contexts too, as under MPS: at a kernel boundary a context
+ * whose next command is less urgent than another context's running or ready command does
+ * not start it. Running commands are never preempted; equal priorities share the device. */
 static void pick_concurrent(struct sim_shm *s, int dev)
 {
+	bool any = false;
+	int urgent = 0;
+
+	for (uint32_t p = 0; p < s->proc_hwm; p++) {
+		if (!ctx_live(s, p, dev))
+			continue;
+		const struct sim_ctx *x = &s->proc[p].ctx[dev];
+		uint32_t c = x->cur != SIM_NIL ? x->cur : best_head(s, p, dev);
+
+		if (c != SIM_NIL && (!any || cmd_prio(s, c) < urgent)) {
+			urgent = cmd_prio(s, c);
+			any = true;
+		}
+	}
 	for (uint32_t p = 0; p < s->proc_hwm; p++) {
 		if (!ctx_live(s, p, dev))
 			continue;
 		struct sim_ctx *x = &s->proc[p].ctx[dev];
 
-		if (x->cur == SIM_NIL)
-			x->cur = best_head(s, p, dev);
+		if (x->cur == SIM_NIL) {
+			uint32_t h = best_head(s, p, dev);
+
+			if (h != SIM_NIL && cmd_prio(s, h) <= urgent)
+				x->cur = h;
+		}
 		if (x->cur != SIM_NIL)
 			start(s, x->cur);
 	}
@@ -323,6 +356,54 @@ static void exec_set(const struct sim_shm *s, int dev, struct exec_set *e)
 		break;
 	}
 	e->k = s->cfg.mode == SIMGPU_CONCURRENT && e->n ? e->n : 1;
+	e->capped = false;
+	for (uint32_t j = 0; j < e->n; j++) {
+		uint32_t share = s->stream[s->cmd[e->cmd[j]].stream].share;
+
+		e->rate[j] = share && share < SIMGPU_CU_FULL ? share : 0;
+		e->capped |= e->rate[j] != 0;
+	}
+	if (!e->capped)
+		return;
+	/* Water-filling: capped commands below the fair share keep their cap, the others split
+	 * what is left equally. */
+	uint64_t left = SIMGPU_CU_FULL;
+	uint32_t open = e->n;
+	bool fixed[SIMGPU_MAX_PROCS] = { false };
+	bool again = true;
+
+	while (again && open) {
+		again = false;
+		for (uint32_t j = 0; j < e->n; j++) {
+			if (fixed[j] || !e->rate[j] || e->rate[j] > left / open)
+				continue;
+			fixed[j] = true;
+			left -= e->rate[j];
+			open--;
+			again = true;
+		}
+	}
+	for (uint32_t j = 0; j < e->n; j++)
+		if (!fixed[j])
+			e->rate[j] = (uint32_t)(left / open ? left / open : 1);
+}
+
+/* Time command j of e needs at its current rate to finish `rem` ns of full-speed work. */
+static uint64_t time_to_finish(const struct exec_set *e, uint32_t j, uint64_t rem)
+{
+	if (!e->capped)
+		return rem * e->k;
+	return (rem * SIMGPU_CU_FULL + e->rate[j] - 1) / e->rate[j];
+}
+
+/* Full-speed work command j of e does in dt ns (never all of it before time_to_finish). */
+static uint64_t work_in(const struct exec_set *e, uint32_t j, uint64_t dt, uint64_t rem)
+{
+	if (!e->capped)
+		return dt / e->k;
+	if (dt >= time_to_finish(e, j, rem))
+		return rem;
+	return dt * e->rate[j] / SIMGPU_CU_FULL;
 }
 
 /* The next time anything changes by itself; call after sim_settle(). */
@@ -334,7 +415,7 @@ uint64_t sim_next_event(struct sim_shm *s)
 	for (int dev = 0; dev < (int)s->cfg.devices; dev++) {
 		exec_set(s, dev, &e);
 		for (uint32_t j = 0; j < e.n; j++) {
-			uint64_t done = s->now + s->cmd[e.cmd[j]].remaining * e.k;
+			uint64_t done = s->now + time_to_finish(&e, j, s->cmd[e.cmd[j]].remaining);
 
 			if (done < t)
 				t = done;
@@ -358,7 +439,7 @@ static void progress(struct sim_shm *s, uint64_t dt)
 		exec_set(s, dev, &e);
 		for (uint32_t j = 0; j < e.n; j++) {
 			struct sim_cmd *c = &s->cmd[e.cmd[j]];
-			uint64_t w = dt / e.k;
+			uint64_t w = work_in(&e, j, dt, c->remaining);
 
 			c->remaining = c->remaining > w ? c->remaining - w : 0;
 			s->proc[c->proc].ctx[dev].busy_ns += dt;

@@ -76,6 +76,11 @@ const char *simgpu_mode_name(enum simgpu_mode mode);
  * urgent, as in CUDA. Stream 0 of each device is the process's legacy default stream and
  * always exists. 0 or -errno (-EINVAL bad device). */
 int simgpu_stream_create(int dev, int priority, uint32_t *stream);
+/* A stream restricted to `share` / SIMGPU_CU_FULL of the device's compute units (an AMD CU
+ * mask): its commands run at that fraction of full speed, and in concurrent mode the rest
+ * of the device stays available to others. share 1..SIMGPU_CU_FULL (else -EINVAL). */
+#define SIMGPU_CU_FULL 65536u
+int simgpu_stream_create_masked(int dev, int priority, uint32_t share, uint32_t *stream);
 int simgpu_stream_destroy(uint32_t stream);
 
 struct simgpu_cmd {
