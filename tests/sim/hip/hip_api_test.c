@@ -117,6 +117,21 @@ static void test_devices(void)
 	EXPECT(prio == -1); /* clamped into the range */
 	OK(hipStreamDestroy(s));
 	EXPECT_ERR(hipStreamCreateWithFlags(&s, 0x40), hipErrorInvalidValue);
+	/* CU masks: a quarter of the 104 CUs (26: CUs 0..25); bits past the last CU dropped. */
+	uint32_t quarter[5] = { 0xffffffffu, 0, 0, 0xffffffffu, 7 }, got[5] = { 1, 1, 1, 1, 1 };
+	uint32_t none[2] = { 0, 0 };
+	quarter[0] = (1u << 26) - 1;
+	quarter[3] = 0xff000000u; /* CUs 120..127: beyond the device */
+	OK(hipExtStreamCreateWithCUMask(&s, 5, quarter));
+	OK(hipExtStreamGetCUMask(s, 5, got));
+	EXPECT(got[0] == (1u << 26) - 1 && !got[1] && !got[2] && !got[3] && !got[4]);
+	OK(hipStreamDestroy(s));
+	EXPECT_ERR(hipExtStreamCreateWithCUMask(&s, 2, none), hipErrorInvalidValue);
+	EXPECT_ERR(hipExtStreamCreateWithCUMask(&s, 0, quarter), hipErrorInvalidValue);
+	OK(hipStreamCreate(&s));
+	OK(hipExtStreamGetCUMask(s, 5, got));
+	EXPECT(got[0] == 0xffffffffu && got[3] == 0xffu && !got[4]);
+	OK(hipStreamDestroy(s));
 	EXPECT_ERR(hipInit(1), hipErrorInvalidValue);
 	(void)hipGetLastError();
 }

@@ -152,7 +152,6 @@ hipError_t hipGetDevice(int *ordinal)
 }
 
 /* The simulated device describes itself as a CDNA2-class GPU (an MI210's shape). */
-#define SIM_CUS         104
 #define SIM_CLOCK_KHZ   1700000
 #define SIM_MEM_BYTES   (64ull << 30)
 #define SIM_LDS_BYTES   65536

@@ -69,6 +69,10 @@ void *hip_handle_remove(enum hip_handle_kind kind, const void *handle);
 
 struct hip_capture;
 
+/* The simulated device describes itself as a CDNA2-class GPU (an MI210's shape). */
+#define SIM_CUS      104
+#define HIP_CU_WORDS ((SIM_CUS + 31) / 32)
+
 struct hip_stream {
 	void *handle;    /* NULL for the null stream, hipStreamPerThread for those */
 	int dev;         /* model device */
@@ -80,6 +84,7 @@ struct hip_stream {
 	uint64_t null_seen; /* newest null-stream command it was ordered after */
 	uint64_t kfd_queue; /* queue id handed to the fake kfd */
 	struct hip_capture *capture;
+	uint32_t cu_mask[HIP_CU_WORDS]; /* the CUs it may use (every one unless restricted) */
 	struct hip_stream *next_live; /* every blocking stream, for null-stream ordering */
 };
 
@@ -87,7 +92,9 @@ struct hip_stream {
  * stream (or the per-thread one when `spt`), hipStreamPerThread the thread's own. NULL with
  * *err set for a bad handle. */
 struct hip_stream *hip_stream_resolve(hipStream_t h, bool spt, hipError_t *err);
-hipError_t hip_stream_new(int dev, int priority, unsigned int flags, struct hip_stream **out);
+/* `mask`: the CUs it may use (HIP_CU_WORDS words, bit i = CU i), NULL for all of them. */
+hipError_t hip_stream_new(int dev, int priority, unsigned int flags, const uint32_t *mask,
+                          struct hip_stream **out);
 void hip_stream_free(struct hip_stream *s);
 
 /* What a command does to memory when it completes. */

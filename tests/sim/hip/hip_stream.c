@@ -10,7 +10,8 @@
 
 /* ---- streams ---- */
 
-hipError_t hipStreamCreateWithPriority(hipStream_t *stream, unsigned int flags, int priority)
+static hipError_t stream_create(hipStream_t *stream, unsigned int flags, int priority,
+                                const uint32_t *mask)
 {
 	if (!stream || (flags & ~(unsigned int)hipStreamNonBlocking))
 		return hip_ret(hipErrorInvalidValue);
@@ -18,7 +19,7 @@ hipError_t hipStreamCreateWithPriority(hipStream_t *stream, unsigned int flags, 
 	if (err != hipSuccess)
 		return hip_ret(err);
 	struct hip_stream *s;
-	err = hip_stream_new(hip_current_device(), priority, flags, &s);
+	err = hip_stream_new(hip_current_device(), priority, flags, mask, &s);
 	if (err != hipSuccess)
 		return hip_ret(err);
 	s->handle = hip_handle_new(HIP_H_STREAM, s);
@@ -30,14 +31,53 @@ hipError_t hipStreamCreateWithPriority(hipStream_t *stream, unsigned int flags, 
 	return hipSuccess;
 }
 
+hipError_t hipStreamCreateWithPriority(hipStream_t *stream, unsigned int flags, int priority)
+{
+	return stream_create(stream, flags, priority, NULL);
+}
+
 hipError_t hipStreamCreateWithFlags(hipStream_t *stream, unsigned int flags)
 {
-	return hipStreamCreateWithPriority(stream, flags, 0);
+	return stream_create(stream, flags, 0, NULL);
 }
 
 hipError_t hipStreamCreate(hipStream_t *stream)
 {
-	return hipStreamCreateWithPriority(stream, hipStreamDefault, 0);
+	return stream_create(stream, hipStreamDefault, 0, NULL);
+}
+
+/* As ROCm: bit i of the mask enables CU i; bits beyond the device's CUs are ignored; a mask
+ * enabling none of its CUs is refused. The stream has the default flags and priority. */
+hipError_t hipExtStreamCreateWithCUMask(hipStream_t *stream, uint32_t cuMaskSize,
+                                        const uint32_t *cuMask)
+{
+	if (!cuMask || !cuMaskSize)
+		return hip_ret(hipErrorInvalidValue);
+	uint32_t mask[HIP_CU_WORDS] = { 0 };
+	bool any = false;
+	for (uint32_t i = 0; i < cuMaskSize && i < HIP_CU_WORDS; i++) {
+		mask[i] = cuMask[i];
+		if (i == HIP_CU_WORDS - 1 && SIM_CUS % 32)
+			mask[i] &= (1u << (SIM_CUS % 32)) - 1;
+		any |= mask[i] != 0;
+	}
+	if (!any)
+		return hip_ret(hipErrorInvalidValue);
+	return stream_create(stream, hipStreamDefault, 0, mask);
+}
+
+/* The stream's CUs, as many words as asked for (words beyond the device's CUs read 0). */
+hipError_t hipExtStreamGetCUMask(hipStream_t stream, uint32_t cuMaskSize, uint32_t *cuMask)
+{
+	if (!cuMask || !cuMaskSize)
+		return hip_ret(hipErrorInvalidValue);
+	hipError_t err;
+	struct hip_stream *s = hip_stream_resolve(stream, false, &err);
+	if (!s)
+		return hip_ret(err);
+	for (uint32_t i = 0; i < cuMaskSize; i++)
+		cuMask[i] = i < HIP_CU_WORDS ? s->cu_mask[i] : 0;
+	return hipSuccess;
 }
 
 /* The default streams are not the caller's to destroy. Work already queued still runs. */

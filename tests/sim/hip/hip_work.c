@@ -29,7 +29,8 @@ static hipError_t from_errno(int e)
 	return e == ENOSPC || e == ENOMEM ? hipErrorOutOfMemory : hipErrorInvalidValue;
 }
 
-hipError_t hip_stream_new(int dev, int priority, unsigned int flags, struct hip_stream **out)
+hipError_t hip_stream_new(int dev, int priority, unsigned int flags, const uint32_t *mask,
+                          struct hip_stream **out)
 {
 	struct hip_stream *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -38,7 +39,16 @@ hipError_t hip_stream_new(int dev, int priority, unsigned int flags, struct hip_
 	s->priority = priority < -1 ? -1 : priority > 1 ? 1 : priority;
 	s->dev = dev;
 	s->flags = flags;
-	int rc = simgpu_stream_create(dev, s->priority, &s->sim_id);
+	unsigned int cus = 0;
+	for (int i = 0; i < SIM_CUS; i++) {
+		bool on = !mask || (mask[i / 32] >> (i % 32) & 1u);
+		if (on)
+			s->cu_mask[i / 32] |= 1u << (i % 32);
+		cus += on;
+	}
+	/* The model runs the stream at the share of the device's CUs it may use. */
+	uint32_t share = (uint32_t)((uint64_t)cus * SIMGPU_CU_FULL / SIM_CUS);
+	int rc = share ? simgpu_stream_create_masked(dev, s->priority, share, &s->sim_id) : -EINVAL;
 	if (rc) {
 		free(s);
 		return from_errno(-rc);
@@ -92,7 +102,7 @@ static struct hip_stream *per_thread_stream(int dev, hipError_t *err)
 {
 	if (!per_thread[dev]) {
 		pthread_once(&per_thread_once, per_thread_key_init);
-		*err = hip_stream_new(dev, 0, hipStreamDefault, &per_thread[dev]);
+		*err = hip_stream_new(dev, 0, hipStreamDefault, NULL, &per_thread[dev]);
 		if (*err != hipSuccess)
 			return NULL;
 		per_thread[dev]->handle = hipStreamPerThread;
