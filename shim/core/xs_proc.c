@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xs_actu.h"
 #include "xs_internal.h"
 #include "xs_log.h"
 
@@ -189,7 +190,9 @@ static int do_init(struct xs_backend *b)
 			xsched_proc_drop_busy(xs.shm, p);
 	}
 	start_line();
-	atomic_store_explicit(&xs.state, XS_ACTIVE, memory_order_release);
+	atomic_store(&xs.state, XS_ACTIVE);
+	/* After the store: an actuator noted meanwhile sees ACTIVE or is seen here. */
+	xs_actuators_publish();
 	return XS_ACTIVE;
 }
 

@@ -365,6 +365,7 @@ static void slot_reset(struct xsched_proc *p)
 	p->default_window = XSCHED_WINDOW_UNLIMITED;
 	atomic_store(&p->image, 0);
 	atomic_store(&p->attach_ns, 0);
+	atomic_store(&p->actuators, 0);
 	for (int i = 0; i < XSCHED_MAX_GPUS; i++) {
 		struct xsched_proc_gpu *g = &p->gpu[i];
 		atomic_store(&g->grant, XSCHED_GRANT_NONE);
@@ -425,6 +426,7 @@ static void slot_fill(struct xsched_shm *shm, struct xsched_proc *p, uint64_t st
 		strncpy(p->comm, comm, sizeof(p->comm) - 1);
 	p->requested_prio = prio;
 	p->default_window = window;
+	atomic_store(&p->actuators, 0);
 	atomic_store(&p->attach_ns, xsched_now_ns());
 	atomic_store_explicit(&p->state, XSCHED_PROC_READY, memory_order_release);
 	atomic_fetch_add(&shm->hdr.generation, 1);
@@ -451,6 +453,7 @@ struct xsched_proc *xsched_proc_claim(struct xsched_shm *shm, pid_t pid, uint64_
 				strncpy(p->comm, comm, sizeof(p->comm) - 1);
 			p->requested_prio = requested_prio;
 			p->default_window = default_window;
+			atomic_store(&p->actuators, 0); /* the new image applies its own */
 			atomic_fetch_add(&shm->hdr.generation, 1);
 			return p;
 		}

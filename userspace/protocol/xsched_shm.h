@@ -176,6 +176,18 @@ enum xsched_proc_state {
 	XSCHED_PROC_READY = 2,
 };
 
+/*
+ * Native priority knobs in effect for a process (struct xsched_proc.actuators), set by its
+ * shim once one applies; cleared when the slot is claimed or the process image exec()s.
+ *   MPS_PRIO     it is an MPS client with a CUDA_MPS_CLIENT_PRIORITY other than normal
+ *                (fixed when it connected; set by xsched-run --priority low, or by the user)
+ *   STREAM_PRIO  streams it created got the priority its xsched priority maps to
+ *   CU_MASK      streams it created are restricted to a CU mask (HIP, XSCHED_CU_MASK)
+ */
+#define XSCHED_ACT_MPS_PRIO    (1u << 0)
+#define XSCHED_ACT_STREAM_PRIO (1u << 1)
+#define XSCHED_ACT_CU_MASK     (1u << 2)
+
 /* pid value while a slot is being reclaimed (never a real pid). */
 #define XSCHED_PID_RECLAIMING (-1)
 
@@ -189,7 +201,8 @@ struct xsched_proc {
 	uint32_t default_window;      /* from XSCHED_WINDOW; XSCHED_WINDOW_UNLIMITED: none */
 	_Atomic uint32_t image;       /* bumped when the pid exec()s and registers again */
 	_Atomic uint64_t attach_ns;   /* CLOCK_MONOTONIC of registration */
-	uint8_t reserved[16];
+	_Atomic uint32_t actuators;   /* XSCHED_ACT_* in effect; written by the shim (OR only) */
+	uint8_t reserved[12];
 	struct xsched_proc_gpu gpu[XSCHED_MAX_GPUS];
 	struct xsched_ring ring;
 } __attribute__((aligned(64)));
