@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xsched_shm.h" /* XSCHED_ACT_* */
+
 /* ---- Pure functions (unit-tested) ---- */
 
 /* The band [*hi, *lo] (most urgent first) of the range for xsched priority `xprio`. */

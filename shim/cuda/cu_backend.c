@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cu_shim.h"
+#include "xs_actu.h"
 #include "xs_log.h"
 
 #define POOLS       32
@@ -315,6 +316,9 @@ static int backend_init(char *why, unsigned long why_len)
 	if (!WANT(device_get_uuid, "cuDeviceGetUuid_v2"))
 		WANT(device_get_uuid, "cuDeviceGetUuid");
 	WANT(stream_is_capturing, "cuStreamIsCapturing");
+	/* An MPS client's priority is fixed when it connects: report it if one is in effect. */
+	if (xs_mps_client_prio_set() && xs_mps_running(NULL, 0))
+		xs_actuator_note(XSCHED_ACT_MPS_PRIO);
 	return 0;
 }
 

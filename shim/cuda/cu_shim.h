@@ -9,6 +9,7 @@
  *             apart, since a NULL stream means a different stream in each).
  * cu_backend.c streams -> contexts -> devices, the completion markers (events), and the
  *             xs_backend operations for the core.
+ * cu_prio.c   stream creation with mapped priorities (an actuator; its own hook table).
  */
 #ifndef CU_SHIM_H
 #define CU_SHIM_H
@@ -32,9 +33,15 @@ struct cu_hook {
 
 extern struct cu_hook cu_hooks[];
 extern const unsigned int cu_nhooks;
+/* cu_prio.c: the stream-creation hooks (stream priorities), a table of their own. */
+extern struct cu_hook cu_prio_hooks[];
+extern const unsigned int cu_prio_nhooks;
 
-/* The driver's function behind hook `idx`; NULL if the driver has no such symbol. */
+/* The driver's function behind hook `idx` of cu_hooks[]; NULL if the driver has no such
+ * symbol. */
 void *cu_real(unsigned int idx);
+/* The same for any hook entry. */
+void *cu_hook_real(struct cu_hook *e);
 /* The driver's own symbol `name` (for calls the shim makes itself), or NULL. */
 void *cu_driver_sym(const char *name);
 /* For a pointer cuGetProcAddress returned for `api`: our hook if it is the driver's

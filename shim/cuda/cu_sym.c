@@ -52,10 +52,20 @@ static void note_driver(void *fn)
 		dlclose(h);
 }
 
+/* Entry i of the hook tables taken end to end (cu_hooks[], then cu_prio_hooks[]). */
+static unsigned int nhooks(void)
+{
+	return cu_nhooks + cu_prio_nhooks;
+}
+static struct cu_hook *hook_at(unsigned int i)
+{
+	return i < cu_nhooks ? &cu_hooks[i] : &cu_prio_hooks[i - cu_nhooks];
+}
+
 static bool is_hook(void *fn)
 {
-	for (unsigned int i = 0; i < cu_nhooks; i++)
-		if (cu_hooks[i].hook == fn)
+	for (unsigned int i = 0; i < nhooks(); i++)
+		if (hook_at(i)->hook == fn)
 			return true;
 	return false;
 }
@@ -74,7 +84,11 @@ void *cu_driver_sym(const char *name)
 
 void *cu_real(unsigned int idx)
 {
-	struct cu_hook *e = &cu_hooks[idx];
+	return cu_hook_real(&cu_hooks[idx]);
+}
+
+void *cu_hook_real(struct cu_hook *e)
+{
 	void *fn = atomic_load_explicit(&e->real, memory_order_acquire);
 	if (__builtin_expect(fn != NULL, 1))
 		return fn;
@@ -92,12 +106,12 @@ void *cu_substitute(const char *api, void *fn)
 	if (!api || !fn || api[0] != 'c' || api[1] != 'u')
 		return fn;
 	note_driver(fn);
-	for (unsigned int i = 0; i < cu_nhooks; i++)
-		if (!strcmp(cu_hooks[i].api, api) && cu_real(i) == fn)
-			return cu_hooks[i].hook;
+	for (unsigned int i = 0; i < nhooks(); i++)
+		if (!strcmp(hook_at(i)->api, api) && cu_hook_real(hook_at(i)) == fn)
+			return hook_at(i)->hook;
 	if (xs_log_level >= XS_LOG_DEBUG)
-		for (unsigned int i = 0; i < cu_nhooks; i++)
-			if (!strcmp(cu_hooks[i].api, api)) {
+		for (unsigned int i = 0; i < nhooks(); i++)
+			if (!strcmp(hook_at(i)->api, api)) {
 				xs_log(XS_LOG_DEBUG,
 				       "cuGetProcAddress(%s): driver returned a "
 				       "variant we do not intercept",
@@ -109,14 +123,14 @@ void *cu_substitute(const char *api, void *fn)
 
 void *cu_dlsym_substitute(const char *name, void *fn)
 {
-	for (unsigned int i = 0; i < cu_nhooks; i++) {
-		struct cu_hook *e = &cu_hooks[i];
+	for (unsigned int i = 0; i < nhooks(); i++) {
+		struct cu_hook *e = hook_at(i);
 		if (strcmp(e->name, name))
 			continue;
 		if (fn == e->hook) /* a global-scope handle found our own export */
 			return fn;
 		note_driver(fn);
-		return cu_real(i) == fn ? e->hook : fn;
+		return cu_hook_real(e) == fn ? e->hook : fn;
 	}
 	return fn;
 }

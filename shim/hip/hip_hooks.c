@@ -507,7 +507,8 @@ hipError_t hk_hipEventDestroy(hipEvent_t e)
 	return real(e);
 }
 
-/* ---- Streams: their device is the one current when they are created ---- */
+/* ---- Streams: their device is the one current when they are created; the actuators
+ * (hip_prio.c) may create them restricted or with a mapped priority ---- */
 
 #define CREATED(r, pstream)                                                                        \
 	do {                                                                                       \
@@ -521,7 +522,7 @@ hipError_t hk_hipStreamCreate(hipStream_t *p)
 	hipError_t (*real)(hipStream_t *) = REAL_(HIP_hipStreamCreate, (hipStream_t *));
 	if (!real)
 		return hipErrorNotFound;
-	hipError_t r = real(p);
+	hipError_t r = hip_actu_create(p, hipStreamDefault, 0) ? hipSuccess : real(p);
 	CREATED(r, p);
 	return r;
 }
@@ -533,7 +534,7 @@ hipError_t hk_hipStreamCreateWithFlags(hipStream_t *p, unsigned int flags)
 	        REAL_(HIP_hipStreamCreateWithFlags, (hipStream_t *, unsigned int));
 	if (!real)
 		return hipErrorNotFound;
-	hipError_t r = real(p, flags);
+	hipError_t r = hip_actu_create(p, flags, 0) ? hipSuccess : real(p, flags);
 	CREATED(r, p);
 	return r;
 }
@@ -545,7 +546,7 @@ hipError_t hk_hipStreamCreateWithPriority(hipStream_t *p, unsigned int flags, in
 	        REAL_(HIP_hipStreamCreateWithPriority, (hipStream_t *, unsigned int, int));
 	if (!real)
 		return hipErrorNotFound;
-	hipError_t r = real(p, flags, prio);
+	hipError_t r = hip_actu_create(p, flags, prio) ? hipSuccess : real(p, flags, prio);
 	CREATED(r, p);
 	return r;
 }

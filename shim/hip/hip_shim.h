@@ -51,6 +51,11 @@ struct xs_stream *hip_stream(hipStream_t h, bool spt);
 struct xs_stream *hip_stream_known(hipStream_t h);
 /* A stream the application just created, on the current device. */
 void hip_stream_created(hipStream_t h);
+/* hip_prio.c: create *p with the actuators in effect (CU mask, stream priority); true when
+ * it did, successfully. False: none applies or the adjusted call failed, and the caller
+ * makes the app's own call. app_prio: the priority the app asked for (0 for the plain
+ * create calls). */
+bool hip_actu_create(hipStream_t *p, unsigned int flags, int app_prio);
 /* The key a capture on stream h is remembered by. */
 uintptr_t hip_capture_key(hipStream_t h, bool spt);
 /* Whether stream h is no longer capturing (after a failed hipStreamEndCapture). */
