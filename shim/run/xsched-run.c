@@ -3,11 +3,20 @@
  * xsched-run: start a program under libxsched.so.
  *
  *   xsched-run [--priority high|normal|low|0..7] [--window N|unlimited] [--log LEVEL]
- *              [--shm NAME] [--] CMD [ARGS...]
+ *              [--shm NAME] [--mps-priority auto|on|off] [--stream-priority auto|on|off]
+ *              [--cu-mask F|0xMASK] [--] CMD [ARGS...]
  *
  * Prepends libxsched.so to LD_PRELOAD (found at $XSCHED_LIB, else ../lib/libxsched.so next
- * to this program), sets XSCHED_PRIORITY / XSCHED_WINDOW / XSCHED_LOG / XSCHED_SHM for the
- * options given, and execs CMD. A bad value is one line naming it and what is accepted, exit 2.
+ * to this program), sets XSCHED_PRIORITY / XSCHED_WINDOW / XSCHED_LOG / XSCHED_SHM /
+ * XSCHED_STREAM_PRIORITY / XSCHED_CU_MASK for the options given, and execs CMD. A bad value
+ * is one line naming it and what is accepted, exit 2.
+ *
+ * MPS client priority is fixed when a client connects, so it is set here, before the app
+ * starts: below normal priority (low, levels 2..7) the app gets CUDA_MPS_CLIENT_PRIORITY=1
+ * when an MPS server runs (--mps-priority auto, the default: its control pipe is in
+ * $CUDA_MPS_PIPE_DIRECTORY, default /tmp/nvidia-mps) or always (on); high and normal stay
+ * normal. A CUDA_MPS_CLIENT_PRIORITY the user set is never overridden. One line on stderr
+ * says what was decided (none with --log quiet).
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,13 +25,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xs_actu.h"
 #include "xs_config.h"
 #include "xsched_shm.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xsched-run [--priority high|normal|low|0..7] [--window N|unlimited]\n"
-	           "                  [--log quiet|info|debug] [--shm NAME] [--] CMD [ARGS...]\n"
+	           "                  [--log quiet|info|debug] [--shm NAME]\n"
+	           "                  [--mps-priority auto|on|off] [--stream-priority auto|on|off]\n"
+	           "                  [--cu-mask F|0xMASK] [--] CMD [ARGS...]\n"
 	           "Runs CMD with libxsched.so preloaded: its GPU work is scheduled at the given\n"
 	           "priority, with at most N commands in flight while no controller says "
 	           "otherwise.\n");
@@ -98,9 +110,40 @@ static void set_preload(const char *lib)
 	free(v);
 }
 
+enum { MPS_AUTO, MPS_ON, MPS_OFF };
+
+/* MPS client priority for an app at xsched priority `prio` (see the top of this file). */
+static void mps_priority(int mode, int prio, bool quiet)
+{
+	char pipe[4096];
+	bool running = xs_mps_running(pipe, sizeof(pipe));
+	if (mode == MPS_OFF || (mode == MPS_AUTO && !running))
+		return;
+	const char *user = getenv("CUDA_MPS_CLIENT_PRIORITY");
+	const char *where = running ? "MPS server" : "no MPS server found";
+	if (user) {
+		if (!quiet)
+			fprintf(stderr,
+			        "xsched-run: %s (%s): keeping CUDA_MPS_CLIENT_PRIORITY=%s set by the "
+			        "user\n",
+			        where, pipe, user);
+		return;
+	}
+	if (prio <= XSCHED_PRIO_NORMAL) /* high and normal stay normal clients */
+		return;
+	setenv("CUDA_MPS_CLIENT_PRIORITY", "1", 1);
+	if (!quiet)
+		fprintf(stderr,
+		        "xsched-run: %s (%s): CUDA_MPS_CLIENT_PRIORITY=1 (below normal, fixed at "
+		        "connect)\n",
+		        where, pipe);
+}
+
 int main(int argc, char **argv)
 {
 	const char *prio = NULL, *window = NULL, *log = NULL, *shm = NULL;
+	const char *stream_prio = NULL, *cu_mask = NULL;
+	int mps = MPS_AUTO;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -131,6 +174,25 @@ int main(int argc, char **argv)
 			if (!xsched_shm_name_ok(v))
 				bad("--shm", v, "1-63 of A-Z a-z 0-9 . _ -, not starting with .");
 			shm = v;
+		} else if ((v = opt_value(argc, argv, &i, "--mps-priority"))) {
+			if (!strcmp(v, "auto"))
+				mps = MPS_AUTO;
+			else if (!strcmp(v, "on"))
+				mps = MPS_ON;
+			else if (!strcmp(v, "off"))
+				mps = MPS_OFF;
+			else
+				bad("--mps-priority", v, "auto, on, off");
+		} else if ((v = opt_value(argc, argv, &i, "--stream-priority"))) {
+			int m;
+			if (xs_parse_stream_prio(v, &m))
+				bad("--stream-priority", v, xs_stream_prio_accepted);
+			stream_prio = v;
+		} else if ((v = opt_value(argc, argv, &i, "--cu-mask"))) {
+			struct xs_cu_mask m;
+			if (xs_parse_cu_mask(v, &m))
+				bad("--cu-mask", v, xs_cu_mask_accepted);
+			cu_mask = v;
 		} else if (a[0] == '-') {
 			fprintf(stderr, "xsched-run: unknown option '%s' (see --help)\n", a);
 			return 2;
@@ -157,6 +219,17 @@ int main(int argc, char **argv)
 		setenv("XSCHED_LOG", log, 1);
 	if (shm)
 		setenv("XSCHED_SHM", shm, 1);
+	if (stream_prio)
+		setenv("XSCHED_STREAM_PRIORITY", stream_prio, 1);
+	if (cu_mask)
+		setenv("XSCHED_CU_MASK", cu_mask, 1);
+	/* The priority the app will run at: the option, else a valid one already set. */
+	int level = XSCHED_PRIO_NORMAL, lv;
+	const char *env_prio = getenv("XSCHED_PRIORITY");
+	if (env_prio && !xs_parse_priority(env_prio, &lv))
+		level = lv;
+	const char *env_log = getenv("XSCHED_LOG");
+	mps_priority(mps, level, env_log && !strcmp(env_log, "quiet"));
 	execvp(argv[i], argv + i);
 	int e = errno;
 	fprintf(stderr, "xsched-run: cannot run '%s': %s\n", argv[i], strerror(e));
