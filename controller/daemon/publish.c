@@ -61,6 +61,7 @@ static void put_entry(struct ctl_pub_entry *o, const struct daemon *d, size_t k)
 	o->cmd_ns = dg->est.est_ns;
 	if (sp) {
 		o->window_applied = atomic_load(&sp->gpu[g].window);
+		o->actuators = atomic_load(&sp->actuators);
 		o->launches = atomic_load(&sp->gpu[g].launches);
 		o->completions = atomic_load(&sp->gpu[g].completions);
 		o->inflight = atomic_load(&sp->gpu[g].inflight);

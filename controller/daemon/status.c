@@ -111,15 +111,30 @@ static void text_services(const struct ctl_pub *s)
 	}
 }
 
+/* The actuators in effect, comma-separated ("-": none). */
+static const char *act_str(uint32_t bits, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < XSCHED_ACT_COUNT; i++)
+		if (bits >> i & 1u)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+			                      xsched_act_name(i));
+	if (!n)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 static void text_entries(const struct ctl_pub *s)
 {
 	char a[16], b[16], c[16], d[32];
 
-	printf("\n%7s %-15s %3s %-9s %-7s %-8s %9s %9s %9s %9s %8s\n", "PID", "COMM", "GPU", "PRIO",
-	       "SERVICE", "MODE", "W_BUSY", "W_IDLE", "BUDGET", "CMD", "INFLIGHT");
+	printf("\n%7s %-15s %3s %-9s %-7s %-8s %9s %9s %9s %9s %8s %s\n", "PID", "COMM", "GPU",
+	       "PRIO", "SERVICE", "MODE", "W_BUSY", "W_IDLE", "BUDGET", "CMD", "INFLIGHT",
+	       "ACTUATORS");
 	for (uint32_t i = 0; i < s->nentries && i < CTL_PUB_ENTRIES; i++) {
 		const struct ctl_pub_entry *x = &s->entries[i];
-		char prio[24], budget[32];
+		char prio[24], budget[32], act[64];
 
 		snprintf(prio, sizeof(prio), "%s%s", prio_str(x->granted, a, sizeof(a)),
 		         x->capped ? "(cap)" : "");
@@ -127,7 +142,7 @@ static void text_entries(const struct ctl_pub *s)
 			snprintf(budget, sizeof(budget), "%uus", x->budget_idle_us);
 		else
 			snprintf(budget, sizeof(budget), "-");
-		printf("%7d %-15s %3d %-9s %-7s %-8s %9s %9s %9s %9s %8llu\n", x->pid, x->comm,
+		printf("%7d %-15s %3d %-9s %-7s %-8s %9s %9s %9s %9s %8llu %s\n", x->pid, x->comm,
 		       x->gpu, prio,
 		       x->svc >= 0 && (uint32_t)x->svc < s->nsvcs ? s->svcs[x->svc].name : "-",
 		       x->observed     ? "observed"
@@ -135,7 +150,8 @@ static void text_entries(const struct ctl_pub *s)
 		       : x->controlled ? "control"
 		                       : "default",
 		       win_str(x->w_busy, b, sizeof(b)), win_str(x->w_idle, c, sizeof(c)), budget,
-		       dur_str((uint64_t)x->cmd_ns, d, sizeof(d)), (unsigned long long)x->inflight);
+		       dur_str((uint64_t)x->cmd_ns, d, sizeof(d)), (unsigned long long)x->inflight,
+		       act_str(x->actuators, act, sizeof(act)));
 	}
 }
 
@@ -194,6 +210,11 @@ static void json_status(const struct ctl_pub *s, bool live)
 		       (unsigned long long)x->launches, (unsigned long long)x->completions,
 		       (unsigned long long)x->inflight, (unsigned long long)x->blocked_ns,
 		       (unsigned long long)x->bursts);
+		printf("\"actuators\":[");
+		for (unsigned int b = 0, k = 0; b < XSCHED_ACT_COUNT; b++)
+			if (x->actuators >> b & 1u)
+				printf("%s\"%s\"", k++ ? "," : "", xsched_act_name(b));
+		printf("],");
 		printf("\"observed\":%s,\"lat_p50_ns\":%llu,\"lat_p99_ns\":%llu,"
 		       "\"lat_recent_n\":%u,\"lat_count\":%llu,\"lat_sum_ns\":%llu}",
 		       x->observed ? "true" : "false", (unsigned long long)x->lat_p50_ns,
@@ -228,6 +249,7 @@ static void from_protocol(struct xsched_shm *shm, struct ctl_pub *s)
 			x->svc = -1;
 			x->w_busy = x->w_idle = w ? w : p->default_window;
 			x->window_applied = w;
+			x->actuators = atomic_load(&p->actuators);
 			x->launches = atomic_load(&p->gpu[g].launches);
 			x->completions = atomic_load(&p->gpu[g].completions);
 			x->inflight = atomic_load(&p->gpu[g].inflight);

@@ -177,6 +177,16 @@ static void processes(FILE *f, const struct ctl_pub *s)
 	family(f, "xsched_burst_p99_seconds", "gauge",
 	       "P99 of the process's recent burst latencies (last 128 bursts within 10 s).");
 	EACH_ENTRY("xsched_burst_p99_seconds", "", seconds(f, x->lat_p99_ns))
+	family(f, "xsched_actuator", "gauge",
+	       "1 when the native priority knob named by `actuator` is in effect for the process "
+	       "(MPS client priority, stream priorities, CU mask).");
+	for (unsigned int b = 0; b < XSCHED_ACT_COUNT; b++)
+		for (uint32_t i = 0; i < n; i++) {
+			const struct ctl_pub_entry *x = &s->entries[i];
+			fputs("xsched_actuator{", f);
+			entry_labels(f, s, x);
+			fprintf(f, ",actuator=\"%s\"} %u\n", xsched_act_name(b), x->actuators >> b & 1u);
+		}
 #undef EACH_ENTRY
 	histogram(f, s, n);
 }

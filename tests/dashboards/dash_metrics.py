@@ -122,8 +122,18 @@ def main():
     ctl_bin = os.path.join(build, "bin", "xsched-ctl")
     if not shutil.which("promtool"):
         fail("promtool not installed (Debian package prometheus: scripts/install-deps.sh)")
-    promtool(subprocess.run([os.path.join(build, "bin", "metrics_sample")], check=True,
-                            capture_output=True, text=True).stdout, "metrics_sample")
+    sample = subprocess.run([os.path.join(build, "bin", "metrics_sample")], check=True,
+                            capture_output=True, text=True).stdout
+    promtool(sample, "metrics_sample")
+    # The sample's shimmed process has stream priorities and a CU mask, not MPS priority.
+    acts = {(m.group(1), m.group(2)): m.group(3) for m in re.finditer(
+        r'^xsched_actuator\{.*pid="(\d+)".*actuator="(\w+)"\} (\d)$', sample, re.M)}
+    want = {("100", "mps_priority"): "0", ("100", "stream_priority"): "1",
+            ("100", "cu_mask"): "1", ("200", "mps_priority"): "0",
+            ("200", "stream_priority"): "0", ("200", "cu_mask"): "0"}
+    if acts != want:
+        fail(f"xsched_actuator series: {acts}, want {want}")
+    print("xsched_actuator: one series per process and actuator, 1 where in effect")
 
     with DashScenario(build, "dash-metrics") as s:
         for bad in ("127.0.0.1:99999", "example.com:9464", "9464", "[::1]9464"):

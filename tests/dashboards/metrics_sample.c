@@ -35,6 +35,7 @@ int main(void)
 	e->launches = 1000;
 	e->completions = 990;
 	e->inflight = 10;
+	e->actuators = XSCHED_ACT_STREAM_PRIO | XSCHED_ACT_CU_MASK;
 	e->lat_count = 3;
 	e->lat_sum_ns = 6000000;
 	for (unsigned int b = 0; b < CTL_PUB_LAT_BUCKETS; b++)

@@ -12,7 +12,8 @@ Scenarios:
                  process reports the MPS actuator in its slot
   stream_cuda    streams created through cuStreamCreate[WithPriority] (exported, dlsym,
                  cuGetProcAddress_v2) get priorities in the band of their xsched priority,
-                 in the app's order; none at normal priority or with the actuator off
+                 in the app's order; none at normal priority or with the actuator off;
+                 xsched-ctl status (text and --json) names the actuators in effect
   stream_hip     the same through hipStreamCreate* (range [-1, 1])
   cumask_hip     XSCHED_CU_MASK (fraction or hex) restricts the new streams of a
                  low-priority HIP process; not a high-priority one's
@@ -21,6 +22,7 @@ Each run uses its own simulated device and protocol segment (names from the envi
 set per test by CMake) and removes them. Exit 0 passed, 1 failed, 77 a piece is not built.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -132,14 +134,20 @@ def scenario_mps():
 
 # ---- stream priorities ----
 
-def probe(vendor, opts, band, env=None, extra=()):
+def probe(vendor, opts, band, env=None, extra=(), env_after=None):
+    """The probe under xsched-run; env_after: set in the app's environment only (after
+    xsched-run, which would otherwise act on it)."""
     cleanup()
+    if env_after:
+        return run(xrun(*opts) + ["env"] + [f"{k}={v}" for k, v in env_after.items()] +
+                   [path("bin", "xs_prio_probe_" + vendor), "--band"] +
+                   [str(b) for b in band] + list(extra), env)
     rc, out, err = run(xrun(*opts) + [path("bin", "xs_prio_probe_" + vendor), "--band"] +
                        [str(b) for b in band] + list(extra), env)
     return rc, out, err
 
 
-def scenario_stream(vendor):
+def scenario_stream(vendor, srv):
     # Simulated ranges: CUDA [-5, 0], HIP [-1, 1]; bands are thirds, most urgent first.
     bands = {"cuda": {"high": (-5, -4), "normal": (-3, -2), "low": (-1, 0)},
              "hip": {"high": (-1, -1), "normal": (0, 0), "low": (1, 1)}}[vendor]
@@ -157,6 +165,19 @@ def scenario_stream(vendor):
     for opts, band, env in cases:
         rc, out, err = probe(vendor, opts, band, env)
         check(rc == 0, f"{vendor} {' '.join(opts)} {env or ''}: band {band}\n{out}{err}")
+    if vendor == "cuda":
+        # xsched-ctl status (from the protocol, no controller) shows the probe's actuators.
+        rc, out, err = probe(vendor, ["--priority", "high"], bands["high"], None, ["--mps"],
+                             {"CUDA_MPS_CLIENT_PRIORITY": "1", "CUDA_MPS_PIPE_DIRECTORY": srv})
+        check(rc == 0, f"high MPS client with stream priorities\n{out}{err}")
+        rc, js, err = run([path("bin", "xsched-ctl"), "status", "--json"])
+        procs = json.loads(js)["processes"] if rc == 0 else []
+        acts = [p.get("actuators") for p in procs]
+        check(acts == [["mps_priority", "stream_priority"]],
+              f"status --json: the process's actuators ({acts}, {err!r})")
+        rc, text, err = run([path("bin", "xsched-ctl"), "status"])
+        check(rc == 0 and "ACTUATORS" in text and "mps_priority,stream_priority" in text,
+              f"status: an ACTUATORS column naming them\n{text}{err}")
     # A bad setting turns the actuator off and says so once.
     rc, out, err = probe(vendor, ["--priority", "high"], ("none",),
                          {"XSCHED_STREAM_PRIORITY": "sometimes"})
@@ -206,7 +227,9 @@ def main():
         elif a.scenario == "cumask_hip":
             scenario_cumask()
         else:
-            scenario_stream(vendor)
+            with tempfile.TemporaryDirectory() as srv:
+                os.mkfifo(os.path.join(srv, "control"), 0o600)
+                scenario_stream(vendor, srv)
     finally:
         cleanup()
     if failures:

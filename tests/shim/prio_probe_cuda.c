@@ -96,6 +96,11 @@ int main(int argc, char **argv)
 		if (plain != zero)
 			FAIL("%s: cuStreamCreate got %d, priority 0 got %d", hows[how], plain, zero);
 	}
+	/* A draining call on the default stream: the device counts as used, so that status
+	 * lists the process. */
+	CUresult (*sync)(CUstream) = (CUresult(*)(CUstream))dlsym(lib, "cuStreamSynchronize");
+	if (!sync || sync(NULL) != CUDA_SUCCESS)
+		FAIL("cuStreamSynchronize failed");
 	check_actuators((b.none ? 0 : XSCHED_ACT_STREAM_PRIO) | (mps ? XSCHED_ACT_MPS_PRIO : 0));
 	return failures;
 }

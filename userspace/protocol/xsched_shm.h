@@ -187,6 +187,14 @@ enum xsched_proc_state {
 #define XSCHED_ACT_MPS_PRIO    (1u << 0)
 #define XSCHED_ACT_STREAM_PRIO (1u << 1)
 #define XSCHED_ACT_CU_MASK     (1u << 2)
+#define XSCHED_ACT_COUNT       3
+/* The name of actuator bit i (for status, top and metrics). */
+static inline const char *xsched_act_name(unsigned int i)
+{
+	static const char *const names[XSCHED_ACT_COUNT] = { "mps_priority", "stream_priority",
+		                                             "cu_mask" };
+	return i < XSCHED_ACT_COUNT ? names[i] : "unknown";
+}
 
 /* pid value while a slot is being reclaimed (never a real pid). */
 #define XSCHED_PID_RECLAIMING (-1)
