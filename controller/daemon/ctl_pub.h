@@ -58,7 +58,7 @@ struct ctl_pub_entry {
 	uint32_t budget_idle_us, budget_busy_us; /* 0: no time bound */
 	uint32_t window_applied;                 /* what the shim applied last */
 	uint32_t actuators;                      /* XSCHED_ACT_* its shim reports */
-	double cmd_ns; /* per-command GPU time estimate, 0 unknown */
+	double cmd_ns;                           /* per-command GPU time estimate, 0 unknown */
 	uint64_t launches, completions, inflight, blocked_ns, bursts;
 	/* ---- added for top and the exporter ---- */
 	uint32_t observed;     /* 1: seen by eBPF only (no shim; counters from its bursts) */

@@ -185,7 +185,8 @@ static void processes(FILE *f, const struct ctl_pub *s)
 			const struct ctl_pub_entry *x = &s->entries[i];
 			fputs("xsched_actuator{", f);
 			entry_labels(f, s, x);
-			fprintf(f, ",actuator=\"%s\"} %u\n", xsched_act_name(b), x->actuators >> b & 1u);
+			fprintf(f, ",actuator=\"%s\"} %u\n", xsched_act_name(b),
+			        x->actuators >> b & 1u);
 		}
 #undef EACH_ENTRY
 	histogram(f, s, n);

@@ -51,18 +51,17 @@ int xs_parse_stream_prio(const char *s, int *out);
 
 #define XS_CU_WORDS 32 /* up to 1024 CUs */
 struct xs_cu_mask {
-	bool fraction;                /* else `words` is the mask itself */
-	uint32_t ppm;                 /* fraction in parts per million, 1..1000000 */
-	uint32_t words[XS_CU_WORDS];  /* bit i = CU i */
-	unsigned int nwords;          /* words used (the highest non-zero one + 1) */
+	bool fraction;               /* else `words` is the mask itself */
+	uint32_t ppm;                /* fraction in parts per million, 1..1000000 */
+	uint32_t words[XS_CU_WORDS]; /* bit i = CU i */
+	unsigned int nwords;         /* words used (the highest non-zero one + 1) */
 };
 extern const char xs_cu_mask_accepted[];
 int xs_parse_cu_mask(const char *s, struct xs_cu_mask *out);
 /* The mask for a device of `cus` compute units into out[max]: a fraction enables the first
  * ceil(f * cus) CUs (at least one); a hex mask is kept as given. Returns the words used, 0
  * when the mask enables none of the device's CUs. */
-unsigned int xs_cu_mask_build(const struct xs_cu_mask *m, int cus, uint32_t *out,
-                              unsigned int max);
+unsigned int xs_cu_mask_build(const struct xs_cu_mask *m, int cus, uint32_t *out, unsigned int max);
 
 /* ---- In the shim ---- */
 

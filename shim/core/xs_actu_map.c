@@ -125,8 +125,7 @@ int xs_parse_cu_mask(const char *s, struct xs_cu_mask *out)
 	return 0;
 }
 
-unsigned int xs_cu_mask_build(const struct xs_cu_mask *m, int cus, uint32_t *out,
-                              unsigned int max)
+unsigned int xs_cu_mask_build(const struct xs_cu_mask *m, int cus, uint32_t *out, unsigned int max)
 {
 	if (cus <= 0 || !max)
 		return 0;

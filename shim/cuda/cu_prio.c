@@ -14,7 +14,11 @@
 #include "xs_actu.h"
 #include "xs_log.h"
 
-enum { P_CREATE, P_CREATE_PRIO, P_NHOOKS };
+enum {
+	P_CREATE,
+	P_CREATE_PRIO,
+	P_NHOOKS
+};
 
 typedef CUresult (*create_fn)(CUstream *, unsigned int);
 typedef CUresult (*create_prio_fn)(CUstream *, unsigned int, int);
@@ -42,8 +46,7 @@ static bool create_mapped(CUstream *ph, unsigned int flags, int app_prio)
 		             (int)getpid());
 		return false;
 	}
-	if (create(ph, flags, xs_stream_prio_map(app_prio, least, greatest, xprio)) !=
-	    CUDA_SUCCESS)
+	if (create(ph, flags, xs_stream_prio_map(app_prio, least, greatest, xprio)) != CUDA_SUCCESS)
 		return false;
 	xs_actuator_note(XSCHED_ACT_STREAM_PRIO);
 	return true;
@@ -59,8 +62,8 @@ CUresult hk_cuStreamCreate(CUstream *ph, unsigned int flags)
 	return create_mapped(ph, flags, 0) ? CUDA_SUCCESS : real(ph, flags);
 }
 
-CU_EXPORT CUresult hk_cuStreamCreateWithPriority(CUstream *ph, unsigned int flags, int prio)
-        __asm__("cuStreamCreateWithPriority");
+CU_EXPORT CUresult hk_cuStreamCreateWithPriority(CUstream *ph, unsigned int flags,
+                                                 int prio) __asm__("cuStreamCreateWithPriority");
 CUresult hk_cuStreamCreateWithPriority(CUstream *ph, unsigned int flags, int prio)
 {
 	create_prio_fn real = (create_prio_fn)cu_hook_real(&cu_prio_hooks[P_CREATE_PRIO]);

@@ -25,10 +25,17 @@ typedef hipError_t (*attr_fn)(int *, hipDeviceAttribute_t, int);
 /* Runtime functions, resolved at first use (never our own hooks). */
 static _Atomic(void *) syms[5];
 static const char *const sym_names[5] = {
-	"hipExtStreamCreateWithCUMask", "hipGetDevice", "hipDeviceGetAttribute",
-	"hipStreamCreateWithPriority", "hipDeviceGetStreamPriorityRange",
+	"hipExtStreamCreateWithCUMask",    "hipGetDevice",
+	"hipDeviceGetAttribute",           "hipStreamCreateWithPriority",
+	"hipDeviceGetStreamPriorityRange",
 };
-enum { S_CREATE_MASK, S_GET_DEV, S_ATTR, S_CREATE_PRIO, S_RANGE };
+enum {
+	S_CREATE_MASK,
+	S_GET_DEV,
+	S_ATTR,
+	S_CREATE_PRIO,
+	S_RANGE
+};
 
 static void *sym(int i)
 {

@@ -31,13 +31,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xsched-run [--priority high|normal|low|0..7] [--window N|unlimited]\n"
-	           "                  [--log quiet|info|debug] [--shm NAME]\n"
-	           "                  [--mps-priority auto|on|off] [--stream-priority auto|on|off]\n"
-	           "                  [--cu-mask F|0xMASK] [--] CMD [ARGS...]\n"
-	           "Runs CMD with libxsched.so preloaded: its GPU work is scheduled at the given\n"
-	           "priority, with at most N commands in flight while no controller says "
-	           "otherwise.\n");
+	fprintf(f,
+	        "usage: xsched-run [--priority high|normal|low|0..7] [--window N|unlimited]\n"
+	        "                  [--log quiet|info|debug] [--shm NAME]\n"
+	        "                  [--mps-priority auto|on|off] [--stream-priority auto|on|off]\n"
+	        "                  [--cu-mask F|0xMASK] [--] CMD [ARGS...]\n"
+	        "Runs CMD with libxsched.so preloaded: its GPU work is scheduled at the given\n"
+	        "priority, with at most N commands in flight while no controller says "
+	        "otherwise.\n");
 }
 
 static void bad(const char *opt, const char *val, const char *accepted)
@@ -110,7 +111,11 @@ static void set_preload(const char *lib)
 	free(v);
 }
 
-enum { MPS_AUTO, MPS_ON, MPS_OFF };
+enum {
+	MPS_AUTO,
+	MPS_ON,
+	MPS_OFF
+};
 
 /* MPS client priority for an app at xsched priority `prio` (see the top of this file). */
 static void mps_priority(int mode, int prio, bool quiet)
@@ -124,7 +129,8 @@ static void mps_priority(int mode, int prio, bool quiet)
 	if (user) {
 		if (!quiet)
 			fprintf(stderr,
-			        "xsched-run: %s (%s): keeping CUDA_MPS_CLIENT_PRIORITY=%s set by the "
+			        "xsched-run: %s (%s): keeping CUDA_MPS_CLIENT_PRIORITY=%s set by "
+			        "the "
 			        "user\n",
 			        where, pipe, user);
 		return;

@@ -123,6 +123,9 @@ def cases(tmp):
         (["--shm", "../x"], "../x"), (["--shm", "x" * 100], "x" * 100),
         (["--shm", BIG], BIG), (["--priority=urgent"], "urgent"), (["--bogus"], "--bogus"),
         (["--priority"], "--priority"), (["--window"], "--window"), (["--log"], "--log"),
+        (["--mps-priority", "always"], "always"), (["--stream-priority", "high"], "high"),
+        (["--cu-mask", "1.5"], "1.5"), (["--cu-mask", "0x0"], "0x0"),
+        (["--cu-mask", "0xfoo"], "0xfoo"), (["--cu-mask"], "--cu-mask"),
     ]:
         add("xsched-run", argv + ["true"] if len(argv) > 1 or "=" in argv[0] or
             argv[0] == "--bogus" else argv, names)

@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 	}
 	static const char *const hows[] = { "exported", "dlsym", "cuGetProcAddress_v2" };
 	for (int how = 0; how < 3; how++) {
-		create_prio_fn create_prio = (create_prio_fn)lookup(how, "cuStreamCreateWithPriority");
+		create_prio_fn create_prio =
+		        (create_prio_fn)lookup(how, "cuStreamCreateWithPriority");
 		create_fn create = (create_fn)lookup(how, "cuStreamCreate");
 		if (!create_prio || !create) {
 			FAIL("%s: no cuStreamCreate[WithPriority]", hows[how]);
@@ -94,7 +95,8 @@ int main(int argc, char **argv)
 				zero = got[k];
 		printf("%s plain got %d\n", hows[how], plain);
 		if (plain != zero)
-			FAIL("%s: cuStreamCreate got %d, priority 0 got %d", hows[how], plain, zero);
+			FAIL("%s: cuStreamCreate got %d, priority 0 got %d", hows[how], plain,
+			     zero);
 	}
 	/* A draining call on the default stream: the device counts as used, so that status
 	 * lists the process. */

@@ -24,7 +24,8 @@ static void check_mask(int n, const uint32_t *want)
 	hipStream_t masked, nonblocking;
 	uint32_t got[32] = { 0 }, all[32] = { 0 };
 	int cus = 0;
-	if (hipStreamCreate(&masked) || hipStreamCreateWithFlags(&nonblocking, hipStreamNonBlocking) ||
+	if (hipStreamCreate(&masked) ||
+	    hipStreamCreateWithFlags(&nonblocking, hipStreamNonBlocking) ||
 	    hipDeviceGetAttribute(&cus, hipDeviceAttributeMultiprocessorCount, 0) ||
 	    hipExtStreamGetCUMask(masked, (uint32_t)n, got) ||
 	    hipExtStreamGetCUMask(nonblocking, 32, all)) {
@@ -69,8 +70,8 @@ int main(int argc, char **argv)
 	}
 	static const char *const hows[] = { "exported", "dlsym" };
 	for (int how = 0; how < 2; how++) {
-		create_prio_fn create_prio =
-		        (create_prio_fn)dlsym(how ? lib : RTLD_DEFAULT, "hipStreamCreateWithPriority");
+		create_prio_fn create_prio = (create_prio_fn)dlsym(how ? lib : RTLD_DEFAULT,
+		                                                   "hipStreamCreateWithPriority");
 		if (!create_prio) {
 			FAIL("%s: no hipStreamCreateWithPriority", hows[how]);
 			continue;
@@ -80,7 +81,8 @@ int main(int argc, char **argv)
 			hipStream_t s;
 			asked[n] = p;
 			got[n] = 99;
-			if (create_prio(&s, hipStreamNonBlocking, p) || hipStreamGetPriority(s, &got[n]))
+			if (create_prio(&s, hipStreamNonBlocking, p) ||
+			    hipStreamGetPriority(s, &got[n]))
 				FAIL("%s: priority %d: create or query failed", hows[how], p);
 		}
 		char label[64];

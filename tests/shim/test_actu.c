@@ -82,12 +82,16 @@ static void mapping_keeps_order_in_band(void **state)
 					assert_true(m >= hi && m <= lo);
 					assert_true(m >= prev);
 					prev = m;
-					assert_int_equal(xs_stream_prio_map(a, greatest, least, x), m);
+					assert_int_equal(xs_stream_prio_map(a, greatest, least, x),
+					                 m);
 				}
-				assert_int_equal(xs_stream_prio_map(greatest, least, greatest, x), hi);
+				assert_int_equal(xs_stream_prio_map(greatest, least, greatest, x),
+				                 hi);
 				assert_int_equal(xs_stream_prio_map(least, least, greatest, x), lo);
-				assert_int_equal(xs_stream_prio_map(-1000000, least, greatest, x), hi);
-				assert_int_equal(xs_stream_prio_map(1000000, least, greatest, x), lo);
+				assert_int_equal(xs_stream_prio_map(-1000000, least, greatest, x),
+				                 hi);
+				assert_int_equal(xs_stream_prio_map(1000000, least, greatest, x),
+				                 lo);
 			}
 		}
 	}
@@ -129,8 +133,8 @@ static void parsers(void **state)
 	assert_int_equal(k.nwords, XS_CU_WORDS);
 	big[258] = 'f';
 	assert_int_equal(xs_parse_cu_mask(big, &k), -1);
-	static const char *const bad_cu[] = { "", "0", "0.0", "1.01", "-0.5", "abc", "0x",
-		                              "0x0", "0x00", "0xg1", "0.5x", "nan", "inf" };
+	static const char *const bad_cu[] = { "",    "0",    "0.0",  "1.01", "-0.5", "abc", "0x",
+		                              "0x0", "0x00", "0xg1", "0.5x", "nan",  "inf" };
 	for (size_t i = 0; i < sizeof(bad_cu) / sizeof(bad_cu[0]); i++)
 		assert_int_equal(xs_parse_cu_mask(bad_cu[i], &k), -1);
 }
@@ -180,7 +184,8 @@ static void mps_detection(void **state)
 	assert_int_equal(unlink(ctl), 0);
 	assert_int_equal(rmdir(dir), 0);
 	unsetenv("CUDA_MPS_PIPE_DIRECTORY");
-	assert_true(xs_mps_running(got, sizeof(got)) == (access("/tmp/nvidia-mps/control", F_OK) == 0));
+	assert_true(xs_mps_running(got, sizeof(got)) ==
+	            (access("/tmp/nvidia-mps/control", F_OK) == 0));
 	assert_string_equal(got, "/tmp/nvidia-mps/control");
 
 	unsetenv("CUDA_MPS_CLIENT_PRIORITY");

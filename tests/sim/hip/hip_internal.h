@@ -85,7 +85,7 @@ struct hip_stream {
 	uint64_t kfd_queue; /* queue id handed to the fake kfd */
 	struct hip_capture *capture;
 	uint32_t cu_mask[HIP_CU_WORDS]; /* the CUs it may use (every one unless restricted) */
-	struct hip_stream *next_live; /* every blocking stream, for null-stream ordering */
+	struct hip_stream *next_live;   /* every blocking stream, for null-stream ordering */
 };
 
 /* The stream a HIP handle names, for the calling thread: NULL is the current device's null

@@ -69,7 +69,7 @@ struct sim_stream {
 	uint32_t head, tail; /* pending commands, in submission order */
 	uint32_t ctx_next;   /* next stream of the same process and device */
 	uint32_t share;      /* CUs it may use, of SIMGPU_CU_FULL; 0 = all */
-	uint64_t last_id; /* last command submitted to it */
+	uint64_t last_id;    /* last command submitted to it */
 };
 
 /* A context: one process on one device. */
