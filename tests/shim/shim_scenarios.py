@@ -14,7 +14,8 @@ not built, or the scenario does not apply to that vendor.
 Scenarios:
   correctness  the correctness workload prints the same with and without the shim (threads,
                streams, graphs, capture, fork, two devices, dlsym and per-thread entry
-               points, error codes), with the window open and at window 1
+               points, error codes), with the window open and at window 1 (with the
+               stream-priority actuator off, and on: same results)
   window       a static window and a granted one bound the commands in flight (ground truth)
   suspend      suspend holds a process at zero progress, resume restarts it, and when the
                controller dies it is released (fail-open)
@@ -187,13 +188,32 @@ def scenario_correctness(env, check):
             rc0, out0, err0 = run(cmd, env)
             base = json_line(out0)
             check(rc0 == 0 and base and base.get("ok"), f"{name}: native run ok: {out0.strip()}")
+            # The stream-priority actuator (on by default below normal priority) changes
+            # the priorities the workload reads back on purpose: the exact runs keep it
+            # off; the last run has it on and must compute the same results, its only
+            # mismatches being those read-backs (one stderr line each).
             for label, settings in (("open window", {}),
-                                    ("window 1", {"window": 1, "priority": "low"})):
+                                    ("window 1", {"window": 1, "priority": "low",
+                                                  "stream_priority": "off"}),
+                                    ("window 1, stream priorities", {
+                                        "window": 1, "priority": "low",
+                                        "stream_priority": "on"})):
                 sim.reset()
                 rc, out, err = run(cmd, shimmed(env, **settings))
                 got = json_line(out)
-                check(rc == rc0 and got == base,
-                      f"{name}, shim {label}: same output ({out.strip()})")
+                actuated = settings.get("stream_priority") == "on"
+                if actuated and got and base and "digest" in base:
+                    readbacks = sum("stream priority" in ln for ln in err.splitlines())
+                    # The workload exits non-zero on any mismatch, read-backs included.
+                    check((rc == rc0 if not readbacks else rc == 1) and
+                          got["digest"] == base["digest"] and
+                          got["expected"] == base["expected"] and
+                          got["mismatches"] == base["mismatches"] + readbacks,
+                          f"{name}, shim {label}: same results, {readbacks} priority "
+                          f"read-backs differ ({out.strip()})")
+                else:
+                    check(rc == rc0 and got == base,
+                          f"{name}, shim {label}: same output ({out.strip()})")
                 d = dump(env)
                 launches = sum(g["launches"] for p in d["procs"] for g in p["gpus"])
                 if "--expect-error" not in args:
@@ -427,8 +447,10 @@ def scenario_run(env, check):
         rc, out, err = run([xr, "--", "env"], e)
         pre = [l for l in out.splitlines() if l.startswith("LD_PRELOAD=")]
         check(pre and pre[0].endswith(":/nonexistent-other.so"), f"LD_PRELOAD kept: {pre}")
-        rc, out, err = run([xr, "--priority", "low", "--window", "1", "--"] +
-                           wl("correctness", "--threads", "2"), env)
+        # Stream priorities off: the workload checks it reads back the priorities it set
+        # (the actuator and the workload's results with it: shim_actu_*, correctness).
+        rc, out, err = run([xr, "--priority", "low", "--window", "1", "--stream-priority",
+                            "off", "--"] + wl("correctness", "--threads", "2"), env)
         check(rc == 0, f"correctness under xsched-run: {out.strip()}")
         check("priority low window 1 (static, no controller)" in err,
               f"the start line names the mode: {err.strip()}")
