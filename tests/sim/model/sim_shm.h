@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define SIM_MAGIC       0x31304d4953475358ull /* "XSGSIM01" */
-#define SIM_LAYOUT      4                     /* bump when the layout changes */
+#define SIM_LAYOUT      5                     /* bump when the layout changes */
 #define SIM_CMD_BITS    12
 #define SIM_MAX_CMDS    (1u << SIM_CMD_BITS)
 #define SIM_STREAM_BITS 11
