@@ -238,10 +238,10 @@ static struct dproc *find_proc(struct daemon *d, int32_t pid, uint64_t start_tim
 
 void apply_requests(struct daemon *d)
 {
-	if (!d->pub)
+	if (!d->box)
 		return;
-	for (int i = 0; i < CTL_PUB_REQS; i++) {
-		struct ctl_req *r = &d->pub->reqs[i];
+	for (int i = 0; i < CTL_BOX_REQS; i++) {
+		struct ctl_req *r = &d->box->reqs[i];
 		struct dproc *p;
 
 		if (atomic_load_explicit(&r->state, memory_order_acquire) != CTL_REQ_POSTED)

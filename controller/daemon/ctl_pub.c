@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The controller's status segment and mailbox (ctl_pub.h). */
+/* The controller's status segment (ctl_pub.h). */
 #include "ctl_pub.h"
 
 #include <errno.h>
@@ -30,11 +30,12 @@ struct ctl_pub *ctl_pub_create(const char *shm_name)
 	int fd, e;
 
 	ctl_pub_name(shm_name, name, sizeof(name));
-	/* A stale segment of a controller that was killed is taken over and reset. */
-	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	/* A stale segment (a controller that was killed) is replaced, never reused. */
+	shm_unlink(name);
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return NULL;
-	if (fchmod(fd, 0660) || ftruncate(fd, sizeof(struct ctl_pub))) {
+	if (fchmod(fd, 0644) || ftruncate(fd, sizeof(struct ctl_pub))) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -56,41 +57,10 @@ struct ctl_pub *ctl_pub_create(const char *shm_name)
 	return p;
 }
 
-struct ctl_pub *ctl_pub_open(const char *shm_name)
-{
-	char name[128];
-	struct stat st;
-	struct ctl_pub *p;
-	int fd, e;
-
-	ctl_pub_name(shm_name, name, sizeof(name));
-	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(struct ctl_pub)) {
-		close(fd);
-		errno = EPROTO;
-		return NULL;
-	}
-	p = map(fd);
-	e = errno;
-	close(fd);
-	if (!p) {
-		errno = e;
-		return NULL;
-	}
-	if (p->magic != CTL_PUB_MAGIC || p->version != CTL_PUB_VERSION || p->size != sizeof(*p)) {
-		ctl_pub_unmap(p);
-		errno = EPROTO;
-		return NULL;
-	}
-	return p;
-}
-
-void ctl_pub_unmap(struct ctl_pub *p)
+void ctl_pub_unmap(const struct ctl_pub *p)
 {
 	if (p)
-		munmap(p, sizeof(*p));
+		munmap((void *)p, sizeof(*p));
 }
 
 void ctl_pub_remove(struct ctl_pub *p, const char *shm_name)
@@ -126,7 +96,7 @@ bool ctl_pub_snapshot(const struct ctl_pub *p, struct ctl_pub *out)
 			usleep(100);
 			continue;
 		}
-		memcpy(out, p, offsetof(struct ctl_pub, reqs));
+		memcpy(out, p, sizeof(*out));
 		atomic_thread_fence(memory_order_acquire);
 		s1 = atomic_load_explicit(&p->seq, memory_order_relaxed);
 		if (s0 == s1)

@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The controller's own shared-memory segment, /dev/shm/<XSCHED_SHM>.ctl, beside the
- * protocol's: what the running controller decided (for `xsched-ctl status`, `top` and the
- * Prometheus exporter) and a mailbox for `xsched-ctl set`.
+ * The controller's status segment, /dev/shm/<XSCHED_SHM>.ctl, beside the protocol's: what
+ * the running controller decided (for `xsched-ctl status`, `top` and the Prometheus
+ * exporter). Created afresh by the controller, mode 0644: everyone may read it, nobody but
+ * the controller may write it. Commands go through the mailbox (ctl_box.h), which only
+ * privileged callers can open.
  *
  * Status: written by the controller once per interval under a sequence lock: `seq` is odd
  * while it writes. A reader copies the whole segment with ctl_pub_snapshot(), which retries
  * until it got a consistent copy. `pid` and `beat_ns` say whether the writer is alive;
  * a controller that stops cleanly sets `stopped` and removes the segment.
- *
- * Mailbox: a `set` client claims a free request (state FREE -> WRITING by CAS), fills it,
- * and publishes it (-> POSTED). The controller applies it on its next interval and marks it
- * DONE with a result; the client reads the result and frees it. Requests name a process by
- * pid and start time, so that a recycled pid is never confused with the process meant.
- */
+ * */
 #ifndef XSCHED_CTL_PUB_H
 #define XSCHED_CTL_PUB_H
 
@@ -22,10 +19,9 @@
 #include <stdint.h>
 
 #define CTL_PUB_MAGIC   0x3142555044435358ull /* "XSCDPUB1" little-endian */
-#define CTL_PUB_VERSION 1u
+#define CTL_PUB_VERSION 2u                    /* 2: the mailbox moved to ctl_box.h */
 #define CTL_PUB_SVCS    64
 #define CTL_PUB_ENTRIES 512 /* process x GPU pairs */
-#define CTL_PUB_REQS    16
 #define CTL_PUB_WHY     64
 /* Burst-latency histogram buckets per entry (upper bounds: ctl_pub_lat_bound_ns()). */
 #define CTL_PUB_LAT_BUCKETS 16
@@ -70,28 +66,6 @@ struct ctl_pub_entry {
 	uint64_t lat_bucket[CTL_PUB_LAT_BUCKETS];
 };
 
-enum ctl_req_state {
-	CTL_REQ_FREE = 0,
-	CTL_REQ_WRITING = 1,
-	CTL_REQ_POSTED = 2,
-	CTL_REQ_DONE = 3,
-};
-
-enum ctl_req_kind {
-	CTL_REQ_PRIORITY = 1, /* value: level, or -1 to return to policy */
-	CTL_REQ_WINDOW = 2,   /* value: static window, or -1 to return to control */
-	CTL_REQ_TARGET = 3,   /* value: default target in ns (pid unused) */
-};
-
-struct ctl_req {
-	_Atomic uint32_t state;
-	uint32_t kind;
-	int32_t pid;
-	int32_t result; /* 0 applied, -ESRCH no such shimmed process */
-	uint64_t start_time;
-	int64_t value;
-};
-
 struct ctl_pub {
 	uint64_t magic;
 	uint32_t version;
@@ -109,8 +83,6 @@ struct ctl_pub {
 	uint32_t nsvcs, nentries;
 	struct ctl_pub_svc svcs[CTL_PUB_SVCS];
 	struct ctl_pub_entry entries[CTL_PUB_ENTRIES];
-	/* ---- mailbox ---- */
-	struct ctl_req reqs[CTL_PUB_REQS];
 };
 
 /* How far back an entry's lat_p50_ns/lat_p99_ns look. */
@@ -123,21 +95,18 @@ unsigned int ctl_pub_lat_bucket(uint64_t ns);
 
 /* The segment's name for protocol segment `shm_name`, in buf. */
 void ctl_pub_name(const char *shm_name, char *buf, unsigned int len);
-/* Controller: create (or take over) and map the segment; NULL with errno on failure. */
+/* Controller: create the segment afresh (a stale one is removed, never reused: whoever
+ * made it may still have it mapped writable) and map it; NULL with errno on failure. */
 struct ctl_pub *ctl_pub_create(const char *shm_name);
-/* Clients: map an existing segment (read-write: the mailbox); NULL with errno. */
-struct ctl_pub *ctl_pub_open(const char *shm_name);
-/* Readers without write access (a non-root `top`): map it read-only; the mailbox must not
- * be touched through this mapping. NULL with errno. */
+/* Readers: map it read-only. NULL with errno. */
 const struct ctl_pub *ctl_pub_open_ro(const char *shm_name);
-void ctl_pub_unmap(struct ctl_pub *p);
+void ctl_pub_unmap(const struct ctl_pub *p);
 /* Controller leaving: mark stopped and remove the name. */
 void ctl_pub_remove(struct ctl_pub *p, const char *shm_name);
 /* Writer side of the sequence lock. */
 void ctl_pub_begin(struct ctl_pub *p);
 void ctl_pub_end(struct ctl_pub *p);
-/* A consistent copy of the status part (everything but the mailbox); false after repeated
- * torn reads (a writer stuck mid-update). */
+/* A consistent copy; false after repeated torn reads (a writer stuck mid-update). */
 bool ctl_pub_snapshot(const struct ctl_pub *p, struct ctl_pub *out);
 
 #endif

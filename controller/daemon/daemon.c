@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "daemon_int.h"
 #include "ebpf.h"
 #include "parse.h"
@@ -151,8 +152,23 @@ static void run_laws(struct daemon *d)
 	plan_grants(d->psvc, d->npsvc, d->pent, d->npent, &d->ap);
 }
 
+/* Grant slot i names the process census found in slot i, or nobody: a grant never outlives
+ * the process it was written for. */
+static void write_identities(struct daemon *d)
+{
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
+		const struct dproc *p = &d->procs[i];
+
+		if (p->live)
+			xsched_grant_assign(d->grants, i, p->pid, p->start_time);
+		else if (atomic_load(&d->grants->slots[i].pid) != 0)
+			xsched_grant_clear(d->grants, d->shm, i);
+	}
+}
+
 static void write_grants(struct daemon *d)
 {
+	write_identities(d);
 	for (size_t k = 0; k < d->npent; k++) {
 		struct dproc *p = &d->procs[d->pmap[k].proc];
 		int g = d->pmap[k].gpu;
@@ -171,9 +187,9 @@ static void write_grants(struct daemon *d)
 			budget = e->out.budget_idle_us;
 		}
 		if (!dg->written || dg->budget_written != budget)
-			atomic_store(&sp->gpu[g].budget_us, budget);
+			xsched_grant_budget(d->grants, p->slot, g, budget);
 		if (!dg->written || dg->grant_written != grant)
-			xsched_grant_windows(d->shm, sp, g, grant);
+			xsched_grant_windows(d->grants, d->shm, p->slot, g, grant);
 		dg->written = true;
 		dg->grant_written = grant;
 		dg->budget_written = budget;
@@ -185,28 +201,15 @@ static void write_grants(struct daemon *d)
 		if (!p->live || p->prio_written == p->dec.prio ||
 		    !(sp = xsched_proc_at(d->shm, p->slot)))
 			continue;
-		atomic_store(&sp->granted_prio, p->dec.prio);
+		xsched_grant_prio(d->grants, d->shm, p->slot, p->dec.prio);
 		p->prio_written = p->dec.prio;
-		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
-			if (xsched_gpu_at(d->shm, g))
-				xsched_gpu_kick(&d->shm->gpus[g]);
 	}
 }
 
 /* Every process back to what it asked for itself: no grant, no granted priority. */
 static void restore_defaults(struct daemon *d)
 {
-	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
-		struct xsched_proc *sp = xsched_proc_at(d->shm, i);
-
-		if (!sp)
-			continue;
-		atomic_store(&sp->granted_prio, -1);
-		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
-			atomic_store(&sp->gpu[g].budget_us, 0);
-		xsched_grant_windows(d->shm, sp, -1, XSCHED_GRANT_NONE);
-	}
-	xsched_controller_leave(d->shm);
+	xsched_controller_leave(d->grants, d->shm);
 }
 
 static int attach(struct daemon *d)
@@ -220,21 +223,44 @@ static int attach(struct daemon *d)
 		return -1;
 	}
 	d->shm = d->map.shm;
-	other = atomic_load(&d->shm->hdr.controller_pid);
-	if (other > 0 && other != getpid() && xsched_controller_fresh(d->shm, xsched_now_ns()) &&
-	    (kill(other, 0) == 0 || errno == EPERM)) {
+	if (xsched_grant_open_ro(d->o.shm_name, &d->gmap) == XSCHED_SHM_OK) {
+		other = xsched_controller_pid(d->gmap.g);
+		if (other > 0 && other != getpid() &&
+		    xsched_controller_fresh(d->gmap.g, xsched_now_ns()) &&
+		    (kill(other, 0) == 0 || errno == EPERM)) {
+			fprintf(stderr,
+			        "xsched-ctl: another controller (pid %d) is running on '%s'; stop "
+			        "it first\n",
+			        (int)other, d->o.shm_name);
+			xsched_grant_close(&d->gmap);
+			xsched_shm_close(&d->map);
+			return -1;
+		}
+		xsched_grant_close(&d->gmap);
+	}
+	rc = xsched_grant_create(d->o.shm_name, d->o.admin_group_set ? 0640 : 0644, d->o.admin_gid,
+	                         d->o.admin_group_set, &d->gmap);
+	if (rc != XSCHED_SHM_OK) {
 		fprintf(stderr,
-		        "xsched-ctl: another controller (pid %d) is running on '%s'; stop it "
-		        "first\n",
-		        (int)other, d->o.shm_name);
+		        "xsched-ctl: cannot create the grant segment /dev/shm/%s%s: %s%s%s\n",
+		        d->o.shm_name, XSCHED_GRANT_SUFFIX, xsched_shm_strerror(rc),
+		        rc == XSCHED_SHM_EOPEN ? ": " : "",
+		        rc == XSCHED_SHM_EOPEN ? strerror(errno) : "");
 		xsched_shm_close(&d->map);
 		return -1;
 	}
+	d->grants = d->gmap.g;
 	d->pub = ctl_pub_create(d->o.shm_name);
 	if (!d->pub)
 		fprintf(stderr,
-		        "xsched-ctl: no status segment (%s): 'xsched-ctl status' and 'set' "
-		        "will not reach this controller\n",
+		        "xsched-ctl: no status segment (%s): 'xsched-ctl status' will not reach "
+		        "this controller\n",
+		        strerror(errno));
+	d->box = ctl_box_create(d->o.shm_name, d->o.admin_group_set, d->o.admin_gid);
+	if (!d->box)
+		fprintf(stderr,
+		        "xsched-ctl: no mailbox (%s): 'xsched-ctl set' will not reach this "
+		        "controller\n",
 		        strerror(errno));
 	return 0;
 }
@@ -261,7 +287,8 @@ static void tick(struct daemon *d)
 	build_entries(d);
 	run_laws(d);
 	write_grants(d);
-	xsched_controller_beat(d->shm, getpid());
+	busy_audit_run(&d->audit, d);
+	xsched_controller_beat(d->grants, d->shm, getpid());
 	d->ticks++;
 	publish(d);
 }
@@ -324,15 +351,24 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		free(d);
 		return 1;
 	}
+	/* Loads the eBPF programs (if any), then drops every capability the rest of the run
+	 * does not need (caps.h), before any other thread starts. */
+	ebpf_start(d);
 #ifdef XSCHED_HAVE_METRICS
 	bool metrics_failed;
 	struct metrics *metrics = metrics_begin(d, &metrics_failed);
 
 	if (metrics_failed) {
+		ebpf_stop(d);
 		if (d->pub) {
 			ctl_pub_remove(d->pub, d->o.shm_name);
 			ctl_pub_unmap(d->pub);
 		}
+		if (d->box) {
+			ctl_box_remove(d->o.shm_name);
+			ctl_box_unmap(d->box);
+		}
+		xsched_grant_close(&d->gmap);
 		xsched_shm_close(&d->map);
 		free(d);
 		return 1;
@@ -343,7 +379,6 @@ int ctl_daemon_run(const struct ctl_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->started = d->now = xsched_now_ns();
-	ebpf_start(d);
 	banner(d);
 	next = d->now;
 	while (!stop_signal) {
@@ -362,7 +397,7 @@ int ctl_daemon_run(const struct ctl_opts *o)
 				wake = now + D_BEAT_MAX_NS;
 			sleep_until(wake);
 			if (wake < next)
-				xsched_controller_beat(d->shm, getpid());
+				xsched_controller_beat(d->grants, d->shm, getpid());
 		}
 	}
 	restore_defaults(d);
@@ -373,6 +408,10 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		ctl_pub_remove(d->pub, d->o.shm_name);
 		ctl_pub_unmap(d->pub);
 	}
+	if (d->box) {
+		ctl_box_remove(d->o.shm_name);
+		ctl_box_unmap(d->box);
+	}
 	fprintf(stderr, "xsched-ctl: %s: every process back at its default window\n",
 	        strsignal(stop_signal));
 	/* Last: detaching the probes can take the kernel seconds. */
@@ -380,6 +419,9 @@ int ctl_daemon_run(const struct ctl_opts *o)
 	for (int i = 0; i < D_MAX_SVCS; i++)
 		if (d->svcs[i].used)
 			svc_free(&d->svcs[i].s);
+	/* The grant segment stays (idle, no controller): shims keep their mapping and a
+	 * restarted controller takes it over in place. */
+	xsched_grant_close(&d->gmap);
 	xsched_shm_close(&d->map);
 	free(d);
 	return rc;

@@ -11,6 +11,7 @@
 #define XSCHED_CTL_DAEMON_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -20,6 +21,8 @@ struct ctl_opts {
 	const char *metrics_addr; /* --metrics, for the exporter; NULL: none */
 	bool no_ebpf;             /* --no-ebpf: shim telemetry only, no warning */
 	bool verbose;             /* one line per interval in which a law acted */
+	bool admin_group_set;     /* --admin-group: its members may `set` too */
+	gid_t admin_gid;
 };
 
 /* Runs until SIGINT/SIGTERM. Returns the process exit status (0 clean stop, 1 failure). */

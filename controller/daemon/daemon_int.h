@@ -8,13 +8,16 @@
 #include <sys/types.h>
 
 #include "allot.h"
+#include "busy_audit.h"
 #include "cmdest.h"
+#include "ctl_box.h"
 #include "ctl_pub.h"
 #include "daemon.h"
 #include "entlat.h"
 #include "plan.h"
 #include "policy.h"
 #include "service.h"
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 #define D_MAX_SVCS       CTL_PUB_SVCS
@@ -68,7 +71,10 @@ struct daemon {
 	struct ctl_opts o;
 	struct xsched_shm_map map;
 	struct xsched_shm *shm;
+	struct xsched_grant_map gmap; /* ours alone: the only writer */
+	struct xsched_grants *grants;
 	struct ctl_pub *pub;
+	struct ctl_box *box; /* the `set` mailbox; NULL: none */
 	uint64_t now, started;
 	uint64_t ticks;
 	bool ebpf;
@@ -85,6 +91,7 @@ struct daemon {
 	size_t npent;
 	struct allot_params ap;
 	bool warned_full;
+	struct busy_audit audit;
 };
 
 /* census.c */

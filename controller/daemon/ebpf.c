@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "daemon_int.h"
 #include "ebpf.h"
 
@@ -205,9 +206,13 @@ void ebpf_start(struct daemon *d)
 
 	if (d->o.no_ebpf) {
 		snprintf(d->note, sizeof(d->note), "eBPF off (--no-ebpf)");
+		caps_drop(false);
 		return;
 	}
 	rc = xobs_open(&eb.o, &xo, err, sizeof(err));
+	/* Loaded and attached, or not at all: drop what is not needed from here on, before
+	 * any thread exists (capabilities are per thread; new ones inherit the creator's). */
+	caps_drop(rc == 0);
 	if (rc) {
 		eb.o = NULL;
 		fprintf(stderr,
@@ -220,6 +225,7 @@ void ebpf_start(struct daemon *d)
 	if (pthread_create(&eb.thread, NULL, observer_thread, NULL)) {
 		xobs_close(eb.o);
 		eb.o = NULL;
+		caps_drop(false);
 		fprintf(stderr, "xsched-ctl: cannot start the eBPF observer's thread: using shim "
 		                "telemetry only\n");
 		snprintf(d->note, sizeof(d->note), "eBPF observer thread failed");
@@ -326,6 +332,7 @@ void ebpf_stop(struct daemon *d)
 
 void ebpf_start(struct daemon *d)
 {
+	caps_drop(false);
 	if (d->o.no_ebpf) {
 		snprintf(d->note, sizeof(d->note), "eBPF off (--no-ebpf)");
 		return;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* `xsched-ctl run`: options, config file, then the daemon. */
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@ static void usage(FILE *out)
 	             "  --config FILE         settings and rules (see docs/controller.md)\n"
 	             "  --metrics ADDR        address for the Prometheus exporter (host:port)\n"
 	             "  --no-ebpf             shim telemetry only, without the eBPF observer\n"
+	             "  --admin-group GROUP   members of GROUP may use xsched-ctl set (default: "
+	             "only this\n"
+	             "                        controller's user); see docs/security.md\n"
 	             "  -v, --verbose         one line whenever a service's state or allowance "
 	             "changes\n"
 	             "Durations take a unit: us, ms or s. Values on the command line override the "
@@ -40,7 +44,7 @@ static void usage(FILE *out)
 
 struct run_args {
 	const char *config;
-	const char *target, *interval, *window, *wmax, *maxprio;
+	const char *target, *interval, *window, *wmax, *maxprio, *admin;
 	struct pol_rule targets[POL_MAX_RULES];
 	size_t ntargets;
 	struct ctl_opts o;
@@ -80,6 +84,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		OPT("--max-priority", a->maxprio)
 		OPT("--config", a->config)
 		OPT("--metrics", a->o.metrics_addr)
+		OPT("--admin-group", a->admin)
 #undef OPT
 		if ((v = ctl_opt(argc, argv, &i, "--target", &missing)) || missing) {
 			const char *e;
@@ -151,6 +156,20 @@ static int apply(struct run_args *a)
 		return bad("--max-priority", a->maxprio, e);
 	if (a->o.metrics_addr && (e = check_addr(a->o.metrics_addr)))
 		return bad("--metrics", a->o.metrics_addr, e);
+	if (a->admin) {
+		const struct group *gr = getgrnam(a->admin);
+		uint64_t gid;
+
+		if (gr) {
+			a->o.admin_gid = gr->gr_gid;
+		} else if (!parse_u64(a->admin, 0, 4294967294ull, &gid)) {
+			a->o.admin_gid = (gid_t)gid;
+		} else {
+			return bad("--admin-group", a->admin,
+			           "expected the name or number of an existing group");
+		}
+		a->o.admin_group_set = true;
+	}
 	nfile = pol->nrules;
 	if (nfile + a->ntargets > POL_MAX_RULES)
 		return ctl_usage_error("run",

@@ -9,15 +9,18 @@
  *   set --p99-target DUR              the default service's target
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli_opts.h"
 #include "config.h"
 #include "ctl_commands.h"
-#include "ctl_pub.h"
+#include "ctl_box.h"
 #include "parse.h"
 #include "policy.h"
 #include "xsched_shm.h"
@@ -34,13 +37,13 @@ static void usage(FILE *out)
 }
 
 /* Post one request and wait for the controller's answer. */
-static int post(struct ctl_pub *pub, uint32_t kind, int32_t pid, uint64_t start_time, int64_t value)
+static int post(struct ctl_box *pub, uint32_t kind, int32_t pid, uint64_t start_time, int64_t value)
 {
 	struct ctl_req *r = NULL;
 	uint64_t deadline;
 	int result;
 
-	for (int i = 0; i < CTL_PUB_REQS && !r; i++) {
+	for (int i = 0; i < CTL_BOX_REQS && !r; i++) {
 		uint32_t f = CTL_REQ_FREE;
 
 		if (atomic_compare_exchange_strong(&pub->reqs[i].state, &f, CTL_REQ_WRITING))
@@ -85,19 +88,56 @@ static int post(struct ctl_pub *pub, uint32_t kind, int32_t pid, uint64_t start_
 	return 0;
 }
 
-static struct ctl_pub *open_controller(void)
+/* The caller may not open the mailbox: say which permission it lacks. */
+static void denied(void)
 {
-	struct ctl_pub *pub = ctl_pub_open(ctl_shm_name());
+	char path[160], user[64], group[64];
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
 
-	if (!pub || pub->stopped || pub->pid <= 0 || (kill(pub->pid, 0) && errno != EPERM)) {
+	if (!ctl_box_owner(ctl_shm_name(), path, sizeof(path), &uid, &gid, &mode)) {
+		fprintf(stderr,
+		        "xsched-ctl set: permission denied opening the controller's mailbox\n");
+		return;
+	}
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr = getgrgid(gid);
+	snprintf(user, sizeof(user), pw ? "%s" : "uid %.0s%u", pw ? pw->pw_name : "",
+	         (unsigned)uid);
+	snprintf(group, sizeof(group), gr ? "%s" : "gid %.0s%u", gr ? gr->gr_name : "",
+	         (unsigned)gid);
+	if (mode & S_IWGRP)
+		fprintf(stderr,
+		        "xsched-ctl set: permission denied: writing %s needs user %s or group %s "
+		        "(the controller's --admin-group)\n",
+		        path, user, group);
+	else
+		fprintf(stderr,
+		        "xsched-ctl set: permission denied: writing %s needs user %s (the "
+		        "controller's; run it with --admin-group to let a group set)\n",
+		        path, user);
+}
+
+static struct ctl_box *open_controller(int *rc)
+{
+	struct ctl_box *box = ctl_box_open(ctl_shm_name());
+
+	*rc = CTL_EXIT_FAILURE;
+	if (!box && (errno == EACCES || errno == EPERM)) {
+		denied();
+		*rc = CTL_EXIT_USAGE;
+		return NULL;
+	}
+	if (!box || box->pid <= 0 || (kill(box->pid, 0) && errno != EPERM)) {
 		fprintf(stderr,
 		        "xsched-ctl set: no controller running on '%s' (start one with "
 		        "xsched-ctl run)\n",
 		        ctl_shm_name());
-		ctl_pub_unmap(pub);
+		ctl_box_unmap(box);
 		return NULL;
 	}
-	return pub;
+	return box;
 }
 
 int ctl_set_main(int argc, char **argv)
@@ -105,7 +145,7 @@ int ctl_set_main(int argc, char **argv)
 	static const char *const cmd = "set";
 	const char *prio = NULL, *window = NULL, *target = NULL, *e;
 	uint64_t pid = 0, start_time = 0;
-	struct ctl_pub *pub;
+	struct ctl_box *pub;
 	uint32_t kind;
 	int64_t value;
 	int rc;
@@ -188,11 +228,11 @@ int ctl_set_main(int argc, char **argv)
 			return CTL_EXIT_FAILURE;
 		}
 	}
-	pub = open_controller();
+	pub = open_controller(&rc);
 	if (!pub)
-		return CTL_EXIT_FAILURE;
+		return rc;
 	rc = post(pub, kind, (int32_t)pid, start_time, value);
-	ctl_pub_unmap(pub);
+	ctl_box_unmap(pub);
 	if (!rc)
 		printf("xsched-ctl set: applied\n");
 	return rc;

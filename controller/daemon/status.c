@@ -264,7 +264,7 @@ int ctl_status_main(int argc, char **argv)
 	static struct ctl_pub snap;
 	const char *name = ctl_shm_name();
 	struct xsched_shm_map map;
-	struct ctl_pub *pub;
+	const struct ctl_pub *pub;
 	bool json = false, live = false;
 	int rc;
 
@@ -282,7 +282,7 @@ int ctl_status_main(int argc, char **argv)
 			                       argv[i]);
 		}
 	}
-	pub = ctl_pub_open(name);
+	pub = ctl_pub_open_ro(name);
 	if (pub) {
 		live = ctl_pub_snapshot(pub, &snap) && controller_live(&snap);
 		ctl_pub_unmap(pub);

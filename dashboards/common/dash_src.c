@@ -19,22 +19,20 @@ void dash_src_init(struct dash_src *s, const char *shm_name)
 void dash_src_close(struct dash_src *s)
 {
 	if (s->map)
-		ctl_pub_unmap((struct ctl_pub *)s->map);
+		ctl_pub_unmap(s->map);
+	ctl_box_unmap(s->rw);
 	s->map = NULL;
 	s->rw = NULL;
 }
 
 static bool open_src(struct dash_src *s)
 {
-	s->rw = ctl_pub_open(s->shm_name);
-	if (s->rw) {
-		s->map = s->rw;
-		return true;
-	}
-	/* Without write access (a user outside the segment's group may still read it when
-	 * an operator widened its mode): shown, never changed. */
 	s->map = ctl_pub_open_ro(s->shm_name);
 	s->open_errno = s->map ? 0 : errno;
+	/* Only the controller's user (or its --admin-group) may command it: others see,
+	 * never change. */
+	if (s->map)
+		s->rw = ctl_box_open(s->shm_name);
 	return s->map != NULL;
 }
 
@@ -61,6 +59,6 @@ enum dash_state dash_src_read(struct dash_src *s, struct ctl_pub *out)
 		 * same name: look again once before calling it stale. */
 		dash_src_close(s);
 	}
-	memset(out, 0, offsetof(struct ctl_pub, reqs));
+	memset(out, 0, sizeof(*out));
 	return DASH_STALE;
 }

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The controller's status segment (ctl_pub.h) as the dashboards read it: mapped read-write
- * when the user may (the `set` mailbox), read-only otherwise, re-opened when the controller
- * restarts (a new segment under the same name), and judged live by the controller's pid and
- * heartbeat as `xsched-ctl status` judges it.
+ * The controller's status segment (ctl_pub.h) as the dashboards read it: mapped read-only,
+ * with the controller's mailbox (ctl_box.h) beside it when this user may command the
+ * controller, re-opened when the controller restarts (new segments under the same names),
+ * and judged live by the controller's pid and heartbeat as `xsched-ctl status` judges it.
  */
 #ifndef XSCHED_DASH_SRC_H
 #define XSCHED_DASH_SRC_H
 
 #include <stdbool.h>
 
+#include "ctl_box.h"
 #include "ctl_pub.h"
 
 enum dash_state {
@@ -22,7 +23,7 @@ enum dash_state {
 struct dash_src {
 	char shm_name[64];
 	const struct ctl_pub *map; /* the mapping, NULL when closed */
-	struct ctl_pub *rw;        /* the same mapping when writable, else NULL */
+	struct ctl_box *rw;        /* the mailbox when this user may post, else NULL */
 	int open_errno;            /* why the last open failed */
 };
 

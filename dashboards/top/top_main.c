@@ -44,18 +44,18 @@ static const char *req_error(int result)
 static void post(struct top *t, uint32_t kind, int32_t pid, uint64_t start_time, int64_t value,
                  const char *what)
 {
-	struct ctl_pub *pub = t->src.rw;
+	struct ctl_box *pub = t->src.rw;
 	struct ctl_req *r;
 
 	if (!pub) {
-		top_message(t, "read-only: no write access to the controller's segment");
+		top_message(t, "read-only: no write access to the controller's mailbox");
 		return;
 	}
 	if (t->req >= 0) {
 		top_message(t, "still waiting for the controller's answer to: %s", t->req_what);
 		return;
 	}
-	for (int i = 0; i < CTL_PUB_REQS; i++) {
+	for (int i = 0; i < CTL_BOX_REQS; i++) {
 		uint32_t f = CTL_REQ_FREE;
 
 		if (!atomic_compare_exchange_strong(&pub->reqs[i].state, &f, CTL_REQ_WRITING))

@@ -48,7 +48,7 @@ static void update_rates(struct top *t)
 	double dt;
 
 	if (!b->beat_ns || b->pid != s->pid || s->beat_ns < b->beat_ns) {
-		memcpy(t->base, s, offsetof(struct ctl_pub, reqs));
+		memcpy(t->base, s, sizeof(*t->base));
 		t->nrates = 0;
 		return;
 	}
@@ -69,7 +69,7 @@ static void update_rates(struct top *t)
 		r->compl_s = per_s(x->completions, o->completions, dt);
 		r->blocked_pct = per_s(x->blocked_ns, o->blocked_ns, dt) / 1e9 * 100.0;
 	}
-	memcpy(t->base, s, offsetof(struct ctl_pub, reqs));
+	memcpy(t->base, s, sizeof(*t->base));
 }
 
 static struct top_hist *hist_of(struct top *t, const struct ctl_pub_svc *v)

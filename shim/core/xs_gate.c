@@ -62,10 +62,11 @@ static void kick_local(struct xs_dev *d)
 		xs_futex_wake(&d->kick, false);
 }
 
-/* The one place that reads the controller's time budget (us). */
-static inline uint32_t budget_word(const struct xs_dev *d)
+/* The one place that reads the controller's time budget (us): ours only, from the grant
+ * segment; read after the grant word, whose release store publishes it. */
+static inline uint32_t budget_word(const struct xsched_grants *gs, const struct xs_dev *d)
 {
-	return atomic_load_explicit(&d->pg->budget_us, memory_order_relaxed);
+	return xsched_grant_budget_us(gs, xs.slot_index, xs.pid, xs.start_time, d->gpu);
 }
 
 uint32_t xs_window_now(struct xs_dev *d, int *prio, uint32_t *budget_us)
@@ -73,17 +74,18 @@ uint32_t xs_window_now(struct xs_dev *d, int *prio, uint32_t *budget_us)
 	uint32_t w_busy = xs.cfg.window, w_idle = xs.cfg.window;
 	uint32_t b = xs.cfg.budget_us;
 	int p = xs.cfg.prio;
-	struct xsched_shm *shm = xs.shm;
-	if (atomic_load_explicit(&shm->hdr.controller_pid, memory_order_relaxed) != 0 &&
-	    xsched_controller_fresh(shm, xs_coarse_now_ns())) {
-		int gp = atomic_load_explicit(&xs.slot->granted_prio, memory_order_relaxed);
-		if (gp >= 0 && gp < XSCHED_MAX_PRIO)
+	const struct xsched_grants *gs = atomic_load_explicit(&xs.grants, memory_order_acquire);
+	if (gs && xsched_controller_fresh(gs, xs_coarse_now_ns())) {
+		/* What the controller granted, never what this process asked for: it enters
+		 * busy at this priority too. */
+		int gp = xsched_granted_prio(gs, xs.slot_index, xs.pid, xs.start_time);
+		if (gp >= 0)
 			p = gp;
-		uint64_t g = atomic_load_explicit(&d->pg->grant, memory_order_acquire);
+		uint64_t g = xsched_grant_word(gs, xs.slot_index, xs.pid, xs.start_time, d->gpu);
 		if (xsched_grant_set(g)) {
 			w_busy = xsched_grant_busy(g);
 			w_idle = xsched_grant_idle(g);
-			b = budget_word(d); /* published by the grant's release store */
+			b = budget_word(gs, d); /* published by the grant's release store */
 		}
 	}
 	*prio = p;
@@ -325,6 +327,7 @@ static void suspend_wait(struct xs_dev *d)
 {
 	int prio;
 	uint32_t e = atomic_load(&d->sg->epoch);
+	xs_grants_poll(); /* a controller that left for good: notice within a second */
 	if (xs_window_now(d, &prio, NULL) != 0)
 		return;
 	atomic_store_explicit(&d->pg->window, 0, memory_order_relaxed);
@@ -348,6 +351,7 @@ static void suspend_wait(struct xs_dev *d)
 static bool wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e,
                       unsigned int *nothing)
 {
+	xs_grants_poll();
 	pthread_mutex_lock(&d->lock);
 	reap_locked(d);
 	if (inflight(d) < w && (!b_ns || budget_fits(d, e, b_ns))) {
@@ -580,6 +584,7 @@ void xs_sync_end(struct xs_dev *d)
 	if (!d)
 		return;
 	atomic_fetch_add_explicit(&d->pg->syncs, 1, memory_order_relaxed);
+	xs_grants_poll();
 	if (!xs_capturing()) {
 		pthread_mutex_lock(&d->lock);
 		reap_locked(d);

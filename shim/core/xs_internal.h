@@ -11,6 +11,7 @@
 
 #include "xs_config.h"
 #include "xs_core.h"
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 enum {
@@ -86,6 +87,14 @@ struct xs_state {
 	struct xsched_shm_map map;
 	struct xsched_shm *shm;
 	struct xsched_proc *slot;
+	int slot_index;      /* of slot: also the index of our grants */
+	uint64_t start_time; /* our identity in the grant segment, with pid */
+	/* The controller's grants, mapped read-only; NULL while there is no segment (no
+	 * controller: default windows). Opened lazily off the hot path (xs_grants_poll). */
+	_Atomic(struct xsched_grants *) grants;
+	struct xsched_grant_map gmap;
+	pthread_mutex_t grant_lock; /* one opener at a time; never waited for */
+	_Atomic uint64_t grant_try_ns;
 	pid_t pid;
 	_Atomic uint64_t last_reclaim_ns;
 	pthread_mutex_t dev_lock;
@@ -128,6 +137,10 @@ void xs_budget_observe(struct xs_dev *d, const struct xs_marker *mk, uint64_t no
                        uint64_t unc_ns);
 /* A sample of `ns` for `key` (device lock held); exposed for the unit tests. */
 void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns);
+/* Slow paths only (sync, blocked, registration): (re)map the controller's grant segment
+ * when there is none or its controller is stale, at most every XS_GRANT_RETRY_NS. */
+void xs_grants_poll(void);
+#define XS_GRANT_RETRY_NS 1000000000ull
 
 /* xs_track.c */
 void xs_tables_reset(void);

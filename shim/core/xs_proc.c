@@ -87,6 +87,7 @@ static void init_locks(void)
 	pthread_mutex_init(&xs.ring_lock, NULL);
 	pthread_mutex_init(&xs.capture_lock, NULL);
 	pthread_mutex_init(&xs.event_lock, NULL);
+	pthread_mutex_init(&xs.grant_lock, NULL);
 	for (int i = 0; i < XS_MAX_DEVS; i++)
 		xs_dev_reset(&xs.devs[i]);
 }
@@ -99,16 +100,36 @@ static int passthrough(const char *why)
 	return XS_PASSTHROUGH;
 }
 
+void xs_grants_poll(void)
+{
+	struct xsched_grants *g = atomic_load_explicit(&xs.grants, memory_order_acquire);
+	uint64_t now = xs_coarse_now_ns();
+	if (g && xsched_controller_fresh(g, now))
+		return;
+	uint64_t last = atomic_load_explicit(&xs.grant_try_ns, memory_order_relaxed);
+	if ((last && now - last < XS_GRANT_RETRY_NS) ||
+	    !atomic_compare_exchange_strong(&xs.grant_try_ns, &last, now ? now : 1))
+		return;
+	if (pthread_mutex_trylock(&xs.grant_lock))
+		return;
+	/* Absent, unsafe or unreadable: no controller, default windows (fail-open). A
+	 * controller that replaced the segment is remapped in place. */
+	if (xsched_grant_refresh_ro(xs.cfg.shm_name, &xs.gmap) == XSCHED_SHM_OK)
+		atomic_store_explicit(&xs.grants, xs.gmap.g, memory_order_release);
+	pthread_mutex_unlock(&xs.grant_lock);
+}
+
 static void start_line(void)
 {
 	char p[16], w[48], b[16];
-	int ctl = atomic_load(&xs.shm->hdr.controller_pid);
+	const struct xsched_grants *g = atomic_load(&xs.grants);
+	int ctl = xsched_controller_pid(g);
 	xs_prio_name(xs.cfg.prio, p, sizeof(p));
 	xs_window_name(xs.cfg.window, w, sizeof(w));
 	if (xs.cfg.budget_us) /* said only when set: the line stays as it was otherwise */
 		snprintf(w + strlen(w), sizeof(w) - strlen(w), " budget %s",
 		         xs_budget_name(xs.cfg.budget_us, b, sizeof(b)));
-	if (ctl > 0 && xsched_controller_fresh(xs.shm, xs_now_ns()))
+	if (ctl > 0 && xsched_controller_fresh(g, xs_now_ns()))
 		xs_log(XS_LOG_INFO,
 		       "pid %d priority %s window %s (default; controller pid %d sets it)",
 		       (int)xs.pid, p, w, ctl);
@@ -176,8 +197,9 @@ static int do_init(struct xs_backend *b)
 	}
 	char comm[16] = { 0 };
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
-	xs.slot = xsched_proc_claim(xs.shm, xs.pid, xsched_proc_start_time(xs.pid), comm, cfg.prio,
-	                            cfg.window);
+	xs.start_time = xsched_proc_start_time(xs.pid);
+	xs.slot = xsched_proc_claim(xs.shm, xs.pid, xs.start_time, comm, cfg.prio, cfg.window);
+	xs.slot_index = xsched_proc_index(xs.shm, xs.slot);
 	if (!xs.slot) {
 		snprintf(why, sizeof(why), "shared memory /dev/shm/%s: process table full (%d)",
 		         cfg.shm_name, XSCHED_MAX_PROCS);
@@ -189,6 +211,7 @@ static int do_init(struct xs_backend *b)
 		if (p && p != xs.slot && !xsched_proc_alive(p->pid, p->start_time))
 			xsched_proc_drop_busy(xs.shm, p);
 	}
+	xs_grants_poll();
 	start_line();
 	atomic_store(&xs.state, XS_ACTIVE);
 	/* After the store: an actuator noted meanwhile sees ACTIVE or is seen here. */
@@ -234,9 +257,13 @@ static void fork_child(void)
 {
 	struct xsched_shm *shm = xs.shm;
 	struct xsched_shm_map map = xs.map;
+	struct xsched_grant_map gmap = xs.gmap;
+	struct xsched_grants *grants = atomic_load(&xs.grants);
 	memset(&xs, 0, sizeof(xs));
 	xs.shm = shm;
 	xs.map = map;
+	xs.gmap = gmap; /* mappings survive fork; our identity in them does not */
+	atomic_store(&xs.grants, grants);
 	atomic_store(&xs_captures, 0);
 	init_locks();
 	/* Settled backends stay settled (same image, same symbols) but wait for the child to

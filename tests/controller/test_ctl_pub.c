@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* The controller's status segment and mailbox: create, open, consistent snapshots under a
- * writer, the request life cycle, removal. */
+/* The controller's status segment and mailbox: create, open, modes (status read-only for
+ * others, mailbox the controller's alone), consistent snapshots under a writer, the request
+ * life cycle, removal, and a planted segment never reused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl_box.h"
 #include "ctl_pub.h"
 
 static char name[64];
@@ -26,10 +29,13 @@ static int setup(void **state)
 
 static void create_open_remove(void **state)
 {
-	struct ctl_pub *w, *r;
+	struct ctl_pub *w;
+	const struct ctl_pub *r;
+	char path[160];
+	struct stat st;
 
 	(void)state;
-	assert_null(ctl_pub_open(name)); /* nothing yet */
+	assert_null(ctl_pub_open_ro(name)); /* nothing yet */
 	w = ctl_pub_create(name);
 	assert_non_null(w);
 	ctl_pub_begin(w);
@@ -37,7 +43,10 @@ static void create_open_remove(void **state)
 	w->nsvcs = 1;
 	snprintf(w->svcs[0].name, sizeof(w->svcs[0].name), "default");
 	ctl_pub_end(w);
-	r = ctl_pub_open(name);
+	snprintf(path, sizeof(path), "/dev/shm/%s.ctl", name);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	r = ctl_pub_open_ro(name);
 	assert_non_null(r);
 	assert_int_equal(r->pid, 1234);
 	assert_string_equal(r->svcs[0].name, "default");
@@ -45,7 +54,7 @@ static void create_open_remove(void **state)
 	assert_int_equal(r->stopped, 1); /* still mapped: a reader sees the controller left */
 	ctl_pub_unmap(r);
 	ctl_pub_unmap(w);
-	assert_null(ctl_pub_open(name));
+	assert_null(ctl_pub_open_ro(name));
 }
 
 /* A writer that keeps every entry's pid equal to its sequence number. */
@@ -66,7 +75,8 @@ static void *writer(void *arg)
 
 static void snapshots_are_consistent(void **state)
 {
-	struct ctl_pub *w = ctl_pub_create(name), *r = ctl_pub_open(name);
+	struct ctl_pub *w = ctl_pub_create(name);
+	const struct ctl_pub *r = ctl_pub_open_ro(name);
 	struct ctl_pub *copy = malloc(sizeof(*copy));
 	pthread_t t;
 	int torn = 0, taken = 0;
@@ -97,11 +107,16 @@ static void snapshots_are_consistent(void **state)
 
 static void mailbox(void **state)
 {
-	struct ctl_pub *w = ctl_pub_create(name), *c = ctl_pub_open(name);
+	struct ctl_box *w = ctl_box_create(name, false, 0), *c = ctl_box_open(name);
 	struct ctl_req *q;
 	uint32_t f = CTL_REQ_FREE;
+	char path[160];
+	struct stat st;
 
 	(void)state;
+	snprintf(path, sizeof(path), "/dev/shm/%s.set", name);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_non_null(w);
 	assert_non_null(c);
 	/* Client: claim, fill, post. */
@@ -121,13 +136,21 @@ static void mailbox(void **state)
 	/* A second client cannot take a request in use. */
 	f = CTL_REQ_FREE;
 	assert_false(atomic_compare_exchange_strong(&c->reqs[0].state, &f, CTL_REQ_WRITING));
-	/* A restarted controller starts with an empty mailbox. */
-	ctl_pub_unmap(w);
-	w = ctl_pub_create(name);
+	/* A restarted controller starts with an empty mailbox of its own: whoever held the
+	 * old one (or planted one) cannot reach it through the old mapping. */
+	ctl_box_unmap(w);
+	w = ctl_box_create(name, false, 0);
+	assert_non_null(w);
+	atomic_store(&c->reqs[1].state, CTL_REQ_POSTED);
+	assert_int_equal(atomic_load(&w->reqs[1].state), CTL_REQ_FREE);
+	ctl_box_unmap(c);
+	c = ctl_box_open(name);
+	assert_non_null(c);
 	assert_int_equal(atomic_load(&c->reqs[0].state), CTL_REQ_FREE);
-	ctl_pub_remove(w, name);
-	ctl_pub_unmap(c);
-	ctl_pub_unmap(w);
+	ctl_box_remove(name);
+	assert_null(ctl_box_open(name));
+	ctl_box_unmap(c);
+	ctl_box_unmap(w);
 }
 
 int main(void)

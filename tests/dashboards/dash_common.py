@@ -78,7 +78,8 @@ class DashScenario(Scenario):
 
     def close(self):
         super().close()
-        for n in (self.env["XSCHED_SHM"], self.env["XSCHED_SHM"] + ".ctl"):
+        for n in (self.env["XSCHED_SHM"], *(self.env["XSCHED_SHM"] + x
+                                            for x in (".ctl", ".grant", ".set"))):
             try:
                 os.unlink(os.path.join("/dev/shm", n))
             except FileNotFoundError:

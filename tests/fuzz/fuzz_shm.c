@@ -3,13 +3,18 @@
  * libFuzzer harness for the shared-memory protocol's reader side (userspace/protocol): the
  * input becomes the bytes of a segment in /dev/shm, opened and validated by the real
  * xsched_shm_open() (magic, version, layout sizes, file size, permissions); a segment that
- * passes is then walked the way the controller walks it: GPU records, process slots, grants,
- * busy counts, latency rings (consumed), the heartbeat, and dead-slot reclaim.
+ * passes is then walked the way the controller walks it: GPU records, process slots, busy
+ * counts, latency rings (consumed), and dead-slot reclaim. With flag bit 1 the bytes are the
+ * controller's grant segment instead (xsched_grant.h), opened by the shim's reader
+ * (xsched_grant_open_ro: type, owner, mode, magic, version, layout) and read through every
+ * accessor the shim and the tools use: heartbeat, controller pid, identity-checked grants,
+ * priorities and budgets.
  *
  * Input: byte 0 holds flags; the rest is the segment from offset 0. Flag bit 0 extends the
  * file with zeros to the full layout size, so that short inputs can reach the readers; without
  * it the file is exactly as long as the input (truncation).
  */
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 #include <fcntl.h>
@@ -28,7 +33,6 @@ static void walk(struct xsched_shm *shm)
 	static const uint8_t uuid[16] = { 0x5a };
 	volatile uint64_t sink = 0;
 
-	sink += xsched_controller_fresh(shm, xsched_now_ns());
 	for (int i = -1; i <= XSCHED_MAX_GPUS; i++) {
 		struct xsched_gpu *g = xsched_gpu_at(shm, i);
 
@@ -54,14 +58,8 @@ static void walk(struct xsched_shm *shm)
 		if (!p)
 			continue;
 		sink += strnlen(p->comm, sizeof(p->comm));
-		for (int g = 0; g < XSCHED_MAX_GPUS; g++) {
-			uint64_t gr = atomic_load(&p->gpu[g].grant);
-
-			if (xsched_grant_busy(gr) > XSCHED_WINDOW_UNLIMITED ||
-			    xsched_grant_idle(gr) > XSCHED_WINDOW_UNLIMITED)
-				abort();
-			sink += xsched_grant_set(gr);
-		}
+		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+			sink += atomic_load(&p->gpu[g].busy_prio);
 		size_t n = xsched_ring_read(&p->ring, samples, XSCHED_RING_LEN + 1, false);
 		if (n > XSCHED_RING_LEN)
 			abort();
@@ -75,10 +73,51 @@ static void walk(struct xsched_shm *shm)
 	(void)sink;
 }
 
+static void check_grant(uint64_t gr)
+{
+	if (xsched_grant_busy(gr) > XSCHED_WINDOW_UNLIMITED ||
+	    xsched_grant_idle(gr) > XSCHED_WINDOW_UNLIMITED)
+		abort();
+}
+
+static void walk_grants(const struct xsched_grants *g)
+{
+	volatile uint64_t sink = 0;
+	struct xsched_grant_peek pk;
+
+	sink += xsched_controller_fresh(g, xsched_now_ns());
+	sink += (uint64_t)xsched_controller_pid(g);
+	if (xsched_controller_pid(g) < 0)
+		abort();
+	for (int i = -1; i <= XSCHED_MAX_PROCS; i++) {
+		bool in = xsched_grant_peek(g, i, &pk);
+
+		if (in != (i >= 0 && i < XSCHED_MAX_PROCS))
+			abort();
+		if (!in)
+			pk.pid = 1, pk.start_time = 0;
+		int prio = xsched_granted_prio(g, i, pk.pid, pk.start_time);
+		if (prio < -1 || prio >= XSCHED_MAX_PRIO)
+			abort();
+		sink += xsched_grant_mine(g, i, pk.pid, pk.start_time);
+		for (int k = -1; k <= XSCHED_MAX_GPUS; k++) {
+			uint64_t gr = xsched_grant_word(g, i, pk.pid, pk.start_time, k);
+
+			check_grant(gr);
+			if ((k < 0 || k >= XSCHED_MAX_GPUS || !in) && gr != XSCHED_GRANT_NONE)
+				abort();
+			sink += gr + xsched_grant_budget_us(g, i, pk.pid, pk.start_time, k);
+		}
+	}
+	(void)sink;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char name[64], path[96];
+	static char name[64], path[96], gpath[128];
 	struct xsched_shm_map m = { 0 };
+	bool grant;
+	size_t full;
 	int fd, rc;
 
 	if (size < 1)
@@ -86,16 +125,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!name[0]) {
 		snprintf(name, sizeof(name), "xsched-fuzz-%d", (int)getpid());
 		snprintf(path, sizeof(path), "/dev/shm/%s", name);
+		xsched_grant_path(name, gpath, sizeof(gpath));
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	grant = data[0] & 2;
+	full = grant ? sizeof(struct xsched_grants) : sizeof(struct xsched_shm);
+	/* 0644: the grant reader refuses anything group- or world-writable. */
+	fd = open(grant ? gpath : path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		abort();
 	if (size > 1 && write(fd, data + 1, size - 1) != (ssize_t)(size - 1))
 		abort();
-	if ((data[0] & 1) && size - 1 < sizeof(struct xsched_shm) &&
-	    ftruncate(fd, (off_t)sizeof(struct xsched_shm)))
+	if ((data[0] & 1) && size - 1 < full && ftruncate(fd, (off_t)full))
 		abort();
 	close(fd);
+	if (grant) {
+		struct xsched_grant_map gm = { 0 };
+
+		rc = xsched_grant_open_ro(name, &gm);
+		if (rc == XSCHED_SHM_OK) {
+			if (!gm.g || gm.size != sizeof(struct xsched_grants))
+				abort();
+			walk_grants(gm.g);
+			xsched_grant_close(&gm);
+		} else if (!xsched_shm_strerror(rc)[0]) {
+			abort();
+		}
+		unlink(gpath);
+		return 0;
+	}
 	rc = xsched_shm_open(name, false, &m);
 	if (rc == XSCHED_SHM_OK) {
 		if (!m.shm || m.size != sizeof(struct xsched_shm))

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Writes the seed corpus of fuzz_shm (corpus/shm/): a few valid and invalid segment prefixes.
- * Byte 0 of each seed holds fuzz_shm's flags (bit 0: extend to the full layout size).
+ * Writes the seed corpus of fuzz_shm (corpus/shm/): a few valid and invalid segment prefixes,
+ * of the client segment and of the controller's grant segment. Byte 0 of each seed holds
+ * fuzz_shm's flags (bit 0: extend to the full layout size; bit 1: a grant segment).
  * Build and run by hand when the layout changes:
  *   cc -std=gnu11 -I../../userspace/protocol gen_shm_seeds.c -o /tmp/gen && /tmp/gen corpus/shm
  */
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 #include <stddef.h>
@@ -32,7 +34,74 @@ static void header(void)
 	h->ring_len = XSCHED_RING_LEN;
 	h->gpu_size = sizeof(struct xsched_gpu);
 	h->proc_size = sizeof(struct xsched_proc);
+}
+
+/* Grant seeds: the header and the first two slots. */
+#define GRANT_LEN (offsetof(struct xsched_grants, slots) + 2 * sizeof(struct xsched_grant_slot))
+static unsigned char gseg[GRANT_LEN];
+
+static void grant_header(void)
+{
+	struct xsched_grant_header *h = (struct xsched_grant_header *)gseg;
+
+	memset(gseg, 0, sizeof(gseg));
+	h->magic = XSCHED_GRANT_MAGIC;
+	h->version = XSCHED_GRANT_VERSION;
+	h->header_size = sizeof(*h);
+	h->total_size = sizeof(struct xsched_grants);
+	h->max_gpus = XSCHED_MAX_GPUS;
+	h->max_procs = XSCHED_MAX_PROCS;
+	h->max_prio = XSCHED_MAX_PRIO;
+	h->slot_size = sizeof(struct xsched_grant_slot);
+	h->controller_pid = 1;
 	h->controller_heartbeat_ns = 1;
+}
+
+static void gput(const char *dir, const char *name, unsigned char flags, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	flags |= 2;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(&flags, 1, 1, f) != 1 || fwrite(gseg, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void grant_seeds(const char *dir)
+{
+	struct xsched_grant_header *h = (struct xsched_grant_header *)gseg;
+	struct xsched_grant_slot *s =
+	        (struct xsched_grant_slot *)(gseg + offsetof(struct xsched_grants, slots));
+
+	grant_header();
+	gput(dir, "grant_valid_empty", 1, sizeof(*h));
+	/* Slot 0: pid 1 (init: always there) with grants; slot 1: garbage values. */
+	s[0].pid = 1;
+	s[0].granted_prio = 2;
+	s[0].gpu[0].grant = xsched_grant_pack(4, 64);
+	s[0].gpu[0].budget_us = 500;
+	s[1].pid = -7;
+	s[1].granted_prio = 1000;
+	s[1].gpu[3].grant = ~0ull;
+	gput(dir, "grant_valid_slots", 1, sizeof(gseg));
+	h->controller_pid = -3;
+	s[0].granted_prio = -100;
+	gput(dir, "grant_bad_values", 1, sizeof(gseg));
+	grant_header();
+	gput(dir, "grant_truncated_header", 0, sizeof(*h) / 2);
+	gput(dir, "grant_truncated_body", 0, sizeof(gseg));
+	h->magic ^= 1;
+	gput(dir, "grant_bad_magic", 1, sizeof(*h));
+	grant_header();
+	h->version = 9;
+	gput(dir, "grant_bad_version", 1, sizeof(*h));
+	grant_header();
+	h->slot_size = 64;
+	gput(dir, "grant_bad_layout", 1, sizeof(*h));
 }
 
 static void put(const char *dir, const char *name, unsigned char flags, size_t len)
@@ -65,8 +134,6 @@ int main(int argc, char **argv)
 	p->pid = 1;
 	p->state = XSCHED_PROC_READY;
 	memcpy(p->comm, "online-service!!", 16); /* no NUL: a reader must bound it */
-	p->granted_prio = 2;
-	p->gpu[0].grant = xsched_grant_pack(4, 64);
 	p->gpu[0].busy_prio = 1;
 	p->ring.head = 3;
 	p->ring.tail = 0;
@@ -81,7 +148,6 @@ int main(int argc, char **argv)
 	p->ring.head = 3;
 	p->ring.tail = 0;
 	p->gpu[0].busy_prio = 200;
-	p->gpu[3].grant = ~0ull;
 	g->state = 7;
 	put(dir, "bad_states", 1, sizeof(seg));
 	/* Header faults, each on the full-size file, and truncations. */
@@ -91,7 +157,7 @@ int main(int argc, char **argv)
 	h->magic ^= 1;
 	put(dir, "bad_magic", 1, sizeof(*h));
 	header();
-	h->version = 2;
+	h->version = XSCHED_SHM_VERSION + 1;
 	put(dir, "bad_version", 1, sizeof(*h));
 	header();
 	h->proc_size = 64;
@@ -100,5 +166,6 @@ int main(int argc, char **argv)
 	h->total_size = ~0ull;
 	put(dir, "bad_total_size", 1, sizeof(*h));
 	put(dir, "empty", 0, 0);
+	grant_seeds(dir);
 	return 0;
 }

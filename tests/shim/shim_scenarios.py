@@ -108,10 +108,11 @@ class Sim:
 
     def __exit__(self, *exc):
         subprocess.run([bin_path("simgpu"), "destroy"], env=self.env, capture_output=True)
-        try:
-            os.unlink(shm_path(self.env))
-        except FileNotFoundError:
-            pass
+        for path in (shm_path(self.env), shm_path(self.env) + ".grant"):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
     def stats(self, pid=None):
         args = [bin_path("simgpu"), "stats", "--json"] + (["--pid", str(pid)] if pid else [])

@@ -214,20 +214,24 @@ static void sync_stream(struct xs_stream *s)
 	xs_sync_end(s->dev);
 }
 
+/* This test plays the controller: it owns the grant segment the shim maps read-only. */
+static struct xsched_grant_map ctl;
+
 static void beat(void)
 {
-	xsched_controller_beat(xs.shm, getpid());
+	xsched_controller_beat(ctl.g, xs.shm, getpid());
 }
 
 static void grant(uint32_t busy, uint32_t idle)
 {
 	beat();
-	xsched_grant_windows(xs.shm, xs.slot, dev->gpu, xsched_grant_pack(busy, idle));
+	xsched_grant_assign(ctl.g, xs.slot_index, xs.pid, xs.start_time);
+	xsched_grant_windows(ctl.g, xs.shm, xs.slot_index, dev->gpu, xsched_grant_pack(busy, idle));
 }
 
 static void ungrant(void)
 {
-	xsched_grant_windows(xs.shm, xs.slot, dev->gpu, XSCHED_GRANT_NONE);
+	xsched_grant_windows(ctl.g, xs.shm, xs.slot_index, dev->gpu, XSCHED_GRANT_NONE);
 }
 
 static size_t ring_count(struct xsched_lat *last)
@@ -313,7 +317,8 @@ static void test_time_budget(void **state)
 	/* Unknown shapes: the mean of what was timed. */
 	assert_in_range(xs_budget_estimate(dev, xs_budget_key(0x2000, 1), 1), 2649990, 2650010);
 	beat();
-	atomic_store(&dev->pg->budget_us, 1000);
+	xsched_grant_assign(ctl.g, xs.slot_index, xs.pid, xs.start_time);
+	xsched_grant_budget(ctl.g, xs.slot_index, dev->gpu, 1000);
 	grant(XSCHED_WINDOW_UNLIMITED, XSCHED_WINDOW_UNLIMITED);
 	int r0 = atomic_load(&records);
 	for (int i = 0; i < 40; i++) {
@@ -331,7 +336,7 @@ static void test_time_budget(void **state)
 	sync_stream(a);
 	assert_int_equal(inflight(), 0);
 	assert_true(atomic_load(&dev->est_ns) == 0);
-	atomic_store(&dev->pg->budget_us, 0);
+	xsched_grant_budget(ctl.g, xs.slot_index, dev->gpu, 0);
 	ungrant();
 }
 
@@ -352,13 +357,20 @@ static void test_busy_and_idle_windows(void **state)
 	/* The controller grants us high priority: nobody is above us any more. */
 	atomic_fetch_sub(&dev->sg->busy[XSCHED_PRIO_NORMAL], 1);
 	atomic_fetch_add(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
-	atomic_store(&xs.slot->granted_prio, XSCHED_PRIO_HIGH);
+	xsched_grant_prio(ctl.g, xs.shm, xs.slot_index, XSCHED_PRIO_HIGH);
 	assert_int_equal(xs_window_now(dev, &prio, NULL), 4);
 	assert_int_equal(prio, XSCHED_PRIO_HIGH);
-	atomic_store(&xs.slot->granted_prio, -1);
+	/* A grant written for another identity in our slot (a recycled pid) is not ours. */
+	xsched_grant_assign(ctl.g, xs.slot_index, xs.pid, xs.start_time + 1);
+	xsched_grant_windows(ctl.g, xs.shm, xs.slot_index, dev->gpu, xsched_grant_pack(1, 2));
+	xsched_grant_prio(ctl.g, xs.shm, xs.slot_index, XSCHED_PRIO_HIGH);
+	assert_int_equal(xs_window_now(dev, &prio, NULL), xs.cfg.window);
+	assert_int_equal(prio, xs.cfg.prio);
+	grant(1, 4);
+	xsched_grant_prio(ctl.g, xs.shm, xs.slot_index, -1);
 	atomic_fetch_sub(&dev->sg->busy[XSCHED_PRIO_HIGH], 1);
 	/* Grants count only while the controller's heartbeat is fresh. */
-	atomic_store(&xs.shm->hdr.controller_heartbeat_ns,
+	atomic_store(&ctl.g->hdr.controller_heartbeat_ns,
 	             xs_now_ns() - 2 * XSCHED_HEARTBEAT_STALE_NS);
 	assert_int_equal(xs_window_now(dev, &prio, NULL), xs.cfg.window);
 	ungrant();
@@ -668,6 +680,10 @@ int main(void)
 	unsetenv("XSCHED_WINDOW");
 	unsetenv("XSCHED_PRIORITY");
 	xsched_shm_unlink(shm);
+	if (xsched_grant_create(shm, 0644, 0, false, &ctl) != XSCHED_SHM_OK) {
+		fprintf(stderr, "cannot create the grant segment\n");
+		return 1;
+	}
 	xs_backend_register(&fake);
 	xs_backend_register(&other);
 	xs_backend_register(&broken);
@@ -695,6 +711,9 @@ int main(void)
 		cmocka_unit_test(test_config_parsers),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	char gp[128];
+	xsched_grant_path(shm, gp, sizeof(gp));
+	unlink(gp);
 	xsched_shm_unlink(shm);
 	return rc;
 }

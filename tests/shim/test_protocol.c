@@ -2,11 +2,13 @@
 /*
  * Unit tests of the shared-memory protocol: attaching (and refusing bad segments), GPU
  * records, process slots (claim, exec takeover, reclaim of the dead, a full table), busy
- * counts, latency rings, grants and the controller heartbeat.
+ * counts, latency rings, and the controller's grant segment (identity-checked grants, the
+ * heartbeat, read-only mapping, refusal of unsafe or foreign segments).
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 static char name[64];
@@ -34,6 +37,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	char gp[128];
+	xsched_grant_path(name, gp, sizeof(gp));
+	unlink(gp);
 	xsched_shm_unlink(name);
 	return 0;
 }
@@ -70,7 +76,6 @@ static void test_create_reopen(void **state)
 	assert_true(a.shm->hdr.magic == XSCHED_SHM_MAGIC);
 	assert_int_equal(a.shm->hdr.version, XSCHED_SHM_VERSION);
 	assert_int_equal(a.shm->hdr.total_size, sizeof(struct xsched_shm));
-	assert_int_equal(atomic_load(&a.shm->procs[7].granted_prio), -1);
 	assert_int_equal(xsched_shm_open(name, false, &b), XSCHED_SHM_OK);
 	a.shm->hdr.reserved[0] = 42;
 	assert_int_equal(b.shm->hdr.reserved[0], 42);
@@ -396,22 +401,107 @@ static void test_grants_and_heartbeat(void **state)
 	assert_int_equal(xsched_grant_idle(g), XSCHED_WINDOW_UNLIMITED);
 
 	struct xsched_shm_map m;
+	struct xsched_grant_map w, r;
 	assert_int_equal(xsched_shm_open(name, true, &m), XSCHED_SHM_OK);
+	assert_int_equal(xsched_grant_open_ro(name, &r), XSCHED_SHM_ENOENT);
+	assert_int_equal(xsched_grant_create(name, 0644, 0, false, &w), XSCHED_SHM_OK);
+	assert_int_equal(xsched_grant_open_ro(name, &r), XSCHED_SHM_OK);
 	uint64_t now = xsched_now_ns();
-	assert_false(xsched_controller_fresh(m.shm, now));
-	xsched_controller_beat(m.shm, 4242);
-	assert_int_equal(atomic_load(&m.shm->hdr.controller_pid), 4242);
-	assert_true(xsched_controller_fresh(m.shm, xsched_now_ns()));
-	assert_false(xsched_controller_fresh(m.shm, xsched_now_ns() + XSCHED_HEARTBEAT_STALE_NS));
-	xsched_controller_leave(m.shm);
-	assert_false(xsched_controller_fresh(m.shm, xsched_now_ns()));
-	struct xsched_proc *p = xsched_proc_claim(m.shm, getpid(), xsched_proc_start_time(getpid()),
-	                                          "g", 1, XSCHED_WINDOW_UNLIMITED);
-	xsched_grant_windows(m.shm, p, 2, xsched_grant_pack(1, 2));
-	assert_true(xsched_grant_set(atomic_load(&p->gpu[2].grant)));
-	assert_false(xsched_grant_set(atomic_load(&p->gpu[1].grant)));
-	xsched_grant_windows(m.shm, p, -1, XSCHED_GRANT_NONE);
-	assert_false(xsched_grant_set(atomic_load(&p->gpu[2].grant)));
+	assert_false(xsched_controller_fresh(NULL, now));
+	assert_false(xsched_controller_fresh(r.g, now));
+	xsched_controller_beat(w.g, m.shm, 4242);
+	assert_int_equal(xsched_controller_pid(r.g), 4242);
+	assert_true(xsched_controller_fresh(r.g, xsched_now_ns()));
+	assert_false(xsched_controller_fresh(r.g, xsched_now_ns() + XSCHED_HEARTBEAT_STALE_NS));
+
+	pid_t me = getpid();
+	uint64_t st = xsched_proc_start_time(me);
+	struct xsched_proc *p = xsched_proc_claim(m.shm, me, st, "g", 1, XSCHED_WINDOW_UNLIMITED);
+	int slot = xsched_proc_index(m.shm, p);
+	assert_true(slot >= 0);
+	/* No identity yet: nothing applies, whatever the words say. */
+	xsched_grant_windows(w.g, m.shm, slot, 2, xsched_grant_pack(1, 2));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me, st, 2)));
+	assert_true(xsched_grant_assign(w.g, slot, me, st));
+	xsched_grant_windows(w.g, m.shm, slot, 2, xsched_grant_pack(1, 2));
+	xsched_grant_budget(w.g, slot, 2, 750);
+	xsched_grant_prio(w.g, m.shm, slot, 0);
+	assert_true(xsched_grant_mine(r.g, slot, me, st));
+	assert_true(xsched_grant_set(xsched_grant_word(r.g, slot, me, st, 2)));
+	assert_int_equal(xsched_grant_busy(xsched_grant_word(r.g, slot, me, st, 2)), 1);
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me, st, 1)));
+	assert_int_equal(xsched_grant_budget_us(r.g, slot, me, st, 2), 750);
+	assert_int_equal(xsched_granted_prio(r.g, slot, me, st), 0);
+	/* Another identity (a recycled pid, a reused slot) gets nothing of it. */
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me, st + 1, 2)));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me + 1, st, 2)));
+	assert_int_equal(xsched_granted_prio(r.g, slot, me, st + 1), -1);
+	assert_int_equal(xsched_grant_budget_us(r.g, slot, me, st + 1, 2), 0);
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, -1, me, st, 2)));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, XSCHED_MAX_PROCS, me, st, 2)));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me, st, XSCHED_MAX_GPUS)));
+	/* The slot changing hands clears what the old owner had. */
+	assert_true(xsched_grant_assign(w.g, slot, me + 1, 99));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me + 1, 99, 2)));
+	assert_int_equal(xsched_granted_prio(r.g, slot, me + 1, 99), -1);
+	assert_int_equal(xsched_grant_budget_us(r.g, slot, me + 1, 99, 2), 0);
+	assert_true(xsched_grant_assign(w.g, slot, me, st));
+	xsched_grant_windows(w.g, m.shm, slot, -1, xsched_grant_pack(3, 4));
+	xsched_controller_leave(w.g, m.shm);
+	assert_false(xsched_controller_fresh(r.g, xsched_now_ns()));
+	assert_false(xsched_grant_mine(r.g, slot, me, st));
+	assert_false(xsched_grant_set(xsched_grant_word(r.g, slot, me, st, 0)));
+
+	/* The reader's mapping is read-only, and the file is not group/other-writable. */
+	char path[128];
+	struct stat sb;
+	xsched_grant_path(name, path, sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	pid_t c = fork();
+	if (c == 0) {
+		/* A write through the reader's mapping must fault. */
+		signal(SIGSEGV, SIG_DFL);
+		atomic_store((_Atomic uint64_t *)&r.g->slots[0].gpu[0].grant, 1);
+		_exit(0);
+	}
+	int ws;
+	assert_int_equal(waitpid(c, &ws, 0), c);
+	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSEGV);
+
+	/* A controller restart reuses the segment in place: readers keep their mapping. */
+	struct xsched_grant_map w2;
+	assert_int_equal(xsched_grant_create(name, 0644, 0, false, &w2), XSCHED_SHM_OK);
+	assert_true(w2.ino == r.ino);
+	xsched_controller_beat(w2.g, NULL, 77);
+	assert_int_equal(xsched_controller_pid(r.g), 77);
+	xsched_grant_close(&w2);
+
+	/* A group-writable one is refused by readers and replaced by the controller. */
+	assert_int_equal(chmod(path, 0664), 0);
+	struct xsched_grant_map r2;
+	assert_int_equal(xsched_grant_open_ro(name, &r2), XSCHED_SHM_EPERM);
+	assert_int_equal(xsched_grant_create(name, 0644, 0, false, &w2), XSCHED_SHM_OK);
+	assert_true(w2.ino != r.ino);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	/* ... and a reader of the old one moves to the new one in place. */
+	xsched_controller_beat(w2.g, NULL, 78);
+	struct xsched_grants *before = r.g;
+	assert_int_equal(xsched_grant_refresh_ro(name, &r), XSCHED_SHM_OK);
+	assert_ptr_equal(r.g, before);
+	assert_int_equal(xsched_controller_pid(r.g), 78);
+	/* Bad magic: refused. */
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint64_t bad = 1;
+	assert_int_equal(pwrite(fd, &bad, sizeof(bad), 0), (ssize_t)sizeof(bad));
+	close(fd);
+	assert_int_equal(xsched_grant_open_ro(name, &r2), XSCHED_SHM_EMAGIC);
+	xsched_grant_close(&w2);
+	xsched_grant_close(&w);
+	xsched_grant_close(&r);
+	unlink(path);
 	xsched_shm_close(&m);
 }
 

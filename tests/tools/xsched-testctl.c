@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xsched-testctl: a scripted stand-in for the controller, for tests. It attaches to the
- * protocol segment (creating it if absent), keeps the controller heartbeat fresh from a
- * thread, and carries out commands given as arguments (one per argument) and then, with
+ * protocol segment (creating it if absent), creates the controller's grant segment
+ * (xsched_grant.h) as the controller does, keeps its heartbeat fresh from a thread, and carries out
+ * commands given as arguments (one per argument) and then, with
  * --stdin (the default when no command is given), one per line of standard input:
  *
  *   wait PID [SECONDS]          until PID has a slot (exit 1 on timeout, default 10 s)
@@ -31,9 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xsched_grant.h"
 #include "xsched_shm.h"
 
 static struct xsched_shm *shm;
+static struct xsched_grants *grants; /* NULL: none (a --dump without a controller) */
 static volatile sig_atomic_t stop;
 static unsigned int beat_ms = 50;
 static bool consume;
@@ -58,7 +61,7 @@ static void *beat_thread(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		xsched_controller_beat(shm, getpid());
+		xsched_controller_beat(grants, shm, getpid());
 		sleep_ms(beat_ms);
 	}
 	return NULL;
@@ -98,6 +101,14 @@ static struct xsched_proc *find_pid(const char *s)
 	return p;
 }
 
+/* The grant slot of p, naming p's process (as the controller's census does). */
+static int own(struct xsched_proc *p)
+{
+	int slot = xsched_proc_index(shm, p);
+	xsched_grant_assign(grants, slot, atomic_load(&p->pid), p->start_time);
+	return slot;
+}
+
 /* ---- dump ---- */
 
 static void print_uuid(const uint8_t *u)
@@ -125,11 +136,11 @@ static void dump(void)
 {
 	static struct xsched_lat lat[XSCHED_RING_LEN];
 	uint64_t now = xsched_now_ns();
-	uint64_t hb = atomic_load(&shm->hdr.controller_heartbeat_ns);
+	uint64_t hb = grants ? atomic_load(&grants->hdr.controller_heartbeat_ns) : 0;
 	printf("{\"version\":%u,\"controller_pid\":%d,\"controller_fresh\":%s,"
 	       "\"heartbeat_age_ms\":%.1f,\"generation\":%llu,\"gpus\":[",
-	       shm->hdr.version, (int)atomic_load(&shm->hdr.controller_pid),
-	       xsched_controller_fresh(shm, now) ? "true" : "false",
+	       shm->hdr.version, (int)xsched_controller_pid(grants),
+	       xsched_controller_fresh(grants, now) ? "true" : "false",
 	       hb ? (double)(now - hb) / 1e6 : -1.0,
 	       (unsigned long long)atomic_load(&shm->hdr.generation));
 	bool first = true;
@@ -158,14 +169,14 @@ static void dump(void)
 		print_str(p->comm, sizeof(p->comm));
 		printf(",\"image\":%u,\"requested_prio\":%d,\"granted_prio\":%d,"
 		       "\"default_window\":%u,\"gpus\":[",
-		       atomic_load(&p->image), p->requested_prio, atomic_load(&p->granted_prio),
-		       p->default_window);
+		       atomic_load(&p->image), p->requested_prio,
+		       xsched_granted_prio(grants, i, pid, p->start_time), p->default_window);
 		bool gfirst = true;
 		for (int g = 0; g < XSCHED_MAX_GPUS; g++) {
 			struct xsched_proc_gpu *pg = &p->gpu[g];
 			if (!atomic_load(&pg->used))
 				continue;
-			uint64_t gr = atomic_load(&pg->grant);
+			uint64_t gr = xsched_grant_word(grants, i, pid, p->start_time, g);
 			printf("%s{\"gpu\":%d,\"granted\":%s,\"grant_busy\":%u,\"grant_idle\":%u,"
 			       "\"window\":%u,\"busy_prio\":%u,\"launches\":%llu,"
 			       "\"completions\":%llu,\"syncs\":%llu,\"blocked_ns\":%llu,"
@@ -181,7 +192,8 @@ static void dump(void)
 			       (unsigned long long)atomic_load(&pg->blocked_ns),
 			       (unsigned long long)atomic_load(&pg->bursts),
 			       (unsigned long long)atomic_load(&pg->inflight),
-			       atomic_load(&pg->budget_us), atomic_load(&pg->budget_applied_us),
+			       xsched_grant_budget_us(grants, i, pid, p->start_time, g),
+			       atomic_load(&pg->budget_applied_us),
 			       atomic_load(&pg->est_inflight_us), atomic_load(&pg->cmd_mean_us),
 			       atomic_load(&pg->cmd_max_us));
 			gfirst = false;
@@ -225,12 +237,12 @@ static void cmd_set(char **tok, int n)
 		else
 			die_usage("set: unknown argument '%s'", tok[i]);
 	}
+	int slot = own(p);
 	if (prio >= 0)
-		atomic_store(&p->granted_prio, prio < XSCHED_MAX_PRIO ? prio : XSCHED_MAX_PRIO - 1);
-	for (int g = 0; g < XSCHED_MAX_GPUS; g++)
-		if (gpu < 0 || g == gpu)
-			atomic_store(&p->gpu[g].budget_us, budget);
-	xsched_grant_windows(shm, p, gpu, xsched_grant_pack(busy, idle));
+		xsched_grant_prio(grants, shm, slot, prio);
+	/* The budget before the grant word, whose release store publishes it. */
+	xsched_grant_budget(grants, slot, gpu, budget);
+	xsched_grant_windows(grants, shm, slot, gpu, xsched_grant_pack(busy, idle));
 }
 
 static void run_command(char *line)
@@ -260,13 +272,14 @@ static void run_command(char *line)
 		struct xsched_proc *p = find_pid(tok[1]);
 		if (!p)
 			exit(1);
-		xsched_grant_windows(shm, p, -1, xsched_grant_pack(0, 0));
+		xsched_grant_windows(grants, shm, own(p), -1, xsched_grant_pack(0, 0));
 	} else if (!strcmp(tok[0], "resume") && n == 2) {
 		struct xsched_proc *p = find_pid(tok[1]);
 		if (!p)
 			exit(1);
-		atomic_store(&p->granted_prio, -1);
-		xsched_grant_windows(shm, p, -1, XSCHED_GRANT_NONE);
+		int slot = own(p);
+		xsched_grant_prio(grants, shm, slot, -1);
+		xsched_grant_windows(grants, shm, slot, -1, XSCHED_GRANT_NONE);
 	} else if (!strcmp(tok[0], "sleep") && n == 2) {
 		sleep_ms((unsigned long)parse_num(tok[1], "ms"));
 	} else if (!strcmp(tok[0], "dump") && n == 1) {
@@ -274,12 +287,12 @@ static void run_command(char *line)
 	} else if (!strcmp(tok[0], "hold") && n == 1) {
 		while (!stop)
 			sleep_ms(50);
-		xsched_controller_leave(shm);
+		xsched_controller_leave(grants, shm);
 		exit(0);
 	} else if (!strcmp(tok[0], "die") && n == 1) {
 		_exit(0);
 	} else if (!strcmp(tok[0], "quit") && n == 1) {
-		xsched_controller_leave(shm);
+		xsched_controller_leave(grants, shm);
 		exit(0);
 	} else {
 		die_usage(
@@ -319,14 +332,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	shm = map.shm;
+	struct xsched_grant_map gmap = { 0 };
 	if (dump_only) {
+		if (xsched_grant_open_ro(name, &gmap) == XSCHED_SHM_OK)
+			grants = gmap.g;
 		dump();
 		return 0;
 	}
+	rc = xsched_grant_create(name, 0644, 0, false, &gmap);
+	if (rc) {
+		fprintf(stderr, "xsched-testctl: /dev/shm/%s%s: %s\n", name, XSCHED_GRANT_SUFFIX,
+		        xsched_shm_strerror(rc));
+		return 1;
+	}
+	grants = gmap.g;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	xsched_controller_beat(shm, getpid());
+	xsched_controller_beat(grants, shm, getpid());
 	pthread_t t;
 	if (pthread_create(&t, NULL, beat_thread, NULL)) {
 		fprintf(stderr, "xsched-testctl: cannot start the heartbeat thread\n");
@@ -341,6 +364,6 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	xsched_controller_leave(shm);
+	xsched_controller_leave(grants, shm);
 	return 0;
 }

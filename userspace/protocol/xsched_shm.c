@@ -102,8 +102,6 @@ static void header_init(struct xsched_shm *shm)
 	h->gpu_size = sizeof(struct xsched_gpu);
 	h->proc_size = sizeof(struct xsched_proc);
 	h->created_ns = xsched_now_ns();
-	for (int i = 0; i < XSCHED_MAX_PROCS; i++)
-		atomic_store(&shm->procs[i].granted_prio, -1);
 	h->magic = XSCHED_SHM_MAGIC; /* published by link(), after everything else */
 }
 
@@ -361,15 +359,12 @@ static void slot_reset(struct xsched_proc *p)
 	p->start_time = 0;
 	memset(p->comm, 0, sizeof(p->comm));
 	p->requested_prio = XSCHED_PRIO_NORMAL;
-	atomic_store(&p->granted_prio, -1);
 	p->default_window = XSCHED_WINDOW_UNLIMITED;
 	atomic_store(&p->image, 0);
 	atomic_store(&p->attach_ns, 0);
 	atomic_store(&p->actuators, 0);
 	for (int i = 0; i < XSCHED_MAX_GPUS; i++) {
 		struct xsched_proc_gpu *g = &p->gpu[i];
-		atomic_store(&g->grant, XSCHED_GRANT_NONE);
-		atomic_store(&g->budget_us, 0);
 		atomic_store(&g->window, 0);
 		atomic_store(&g->used, 0);
 		atomic_store(&g->launches, 0);
@@ -555,44 +550,9 @@ size_t xsched_ring_read(struct xsched_ring *r, struct xsched_lat *out, size_t ma
 	return n;
 }
 
-/* ---- Controller ---- */
-
-void xsched_controller_beat(struct xsched_shm *shm, pid_t pid)
+int xsched_proc_index(const struct xsched_shm *shm, const struct xsched_proc *p)
 {
-	int32_t old = atomic_exchange(&shm->hdr.controller_pid, (int32_t)pid);
-	atomic_store_explicit(&shm->hdr.controller_heartbeat_ns, xsched_now_ns(),
-	                      memory_order_release);
-	if (old != pid) /* a controller arrived: grants apply now */
-		for (int i = 0; i < XSCHED_MAX_GPUS; i++)
-			if (xsched_gpu_at(shm, i))
-				xsched_gpu_kick(&shm->gpus[i]);
-}
-
-void xsched_controller_leave(struct xsched_shm *shm)
-{
-	atomic_store(&shm->hdr.controller_pid, 0);
-	atomic_store(&shm->hdr.controller_heartbeat_ns, 0);
-	for (int i = 0; i < XSCHED_MAX_GPUS; i++)
-		if (xsched_gpu_at(shm, i))
-			xsched_gpu_kick(&shm->gpus[i]);
-}
-
-bool xsched_controller_fresh(const struct xsched_shm *shm, uint64_t now_ns)
-{
-	uint64_t hb = atomic_load_explicit(&shm->hdr.controller_heartbeat_ns, memory_order_acquire);
-	if (hb == 0)
-		return false;
-	/* A beat stamped a little after `now` (a coarse clock) is fresh. */
-	return (int64_t)(now_ns - hb) < (int64_t)XSCHED_HEARTBEAT_STALE_NS;
-}
-
-void xsched_grant_windows(struct xsched_shm *shm, struct xsched_proc *p, int gpu, uint64_t grant)
-{
-	for (int i = 0; i < XSCHED_MAX_GPUS; i++) {
-		if (gpu >= 0 && i != gpu)
-			continue;
-		atomic_store_explicit(&p->gpu[i].grant, grant, memory_order_release);
-		if (xsched_gpu_at(shm, i))
-			xsched_gpu_kick(&shm->gpus[i]);
-	}
+	if (!shm || p < shm->procs || p >= shm->procs + XSCHED_MAX_PROCS)
+		return -1;
+	return (int)(p - shm->procs);
 }

@@ -1,24 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The shared-memory protocol between libxsched.so (one writer per process slot) and the
- * controller (xsched-ctl) and its tools. One segment, /dev/shm/$XSCHED_SHM (default
- * "xsched"), mode 0660 or stricter, never world-writable.
+ * controller (xsched-ctl) and its tools: the CLIENT-WRITABLE half. One segment,
+ * /dev/shm/$XSCHED_SHM (default "xsched"), mode 0660 or stricter, never world-writable.
+ * What only the controller may decide (controller pid + heartbeat, granted priorities,
+ * windows and budgets) is in its own read-only segment, xsched_grant.h; nothing in this one
+ * gives a process more than the controller granted it.
  *
  * Layout (fixed sizes; version XSCHED_SHM_VERSION; every field is naturally aligned):
- *   header   magic, version, layout sizes, controller pid + heartbeat, generation
+ *   header   magic, version, layout sizes, generation
  *   gpus[]   per physical GPU, keyed by its 16-byte UUID: processes busy per priority,
  *            the futex word "epoch" that gates sleep on, and its waiter count
- *   procs[]  per process: identity (pid + start time against pid reuse, comm), requested and
- *            granted priority, per GPU the granted windows and the shim's counters, and a
- *            latency ring (one producer: the process; one consumer: the controller)
+ *   procs[]  per process: identity (pid + start time against pid reuse, comm), requested
+ *            priority, per GPU the shim's counters, and a latency ring (one producer: the
+ *            process; one consumer: the controller)
  *
  * Ownership: a process slot's identity, counters and ring head belong to the shim of that
- * process; `granted_prio`, the per-GPU `grant` and `budget_us`, and the ring tail belong to
- * the controller. A grant bounds two things per window: the commands in flight (W_busy,
- * W_idle in `grant`) and the estimated GPU time in flight (`budget_us`, read by the shim
- * together with the grant: with a grant set, budget_us 0 means no time bound). A GPU record's busy
- * counts are changed only by processes entering or leaving a burst (and by whoever reclaims a dead
- * process's slot).
+ * process; the ring tail belongs to the controller. A GPU record's busy counts are changed
+ * by processes entering or leaving a burst, by whoever reclaims a dead process's slot, and
+ * by the controller, which recomputes them from the live slots every interval and repairs
+ * forged ones (any group member can write this segment).
  *
  * Readers must treat every value as untrusted: use the bounds-checked accessors below.
  */
@@ -31,8 +32,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define XSCHED_SHM_MAGIC    0x3176444843535358ull /* "XSSCHDv1" little-endian */
-#define XSCHED_SHM_VERSION  1u
+#define XSCHED_SHM_MAGIC 0x3176444843535358ull /* "XSSCHDv1" little-endian */
+/* 2: controller-owned fields moved to the grant segment (xsched_grant.h). */
+#define XSCHED_SHM_VERSION  2u
 #define XSCHED_SHM_DEFAULT  "xsched"
 #define XSCHED_SHM_NAME_MAX 64
 
@@ -85,21 +87,19 @@ static inline uint32_t xsched_grant_idle(uint64_t g)
 }
 
 struct xsched_shm_header {
-	uint64_t magic;                 /* written last when the segment is created */
-	uint32_t version;               /* XSCHED_SHM_VERSION */
-	uint32_t header_size;           /* sizeof(struct xsched_shm_header) */
-	uint64_t total_size;            /* sizeof(struct xsched_shm) */
-	uint32_t max_gpus;              /* XSCHED_MAX_GPUS */
-	uint32_t max_procs;             /* XSCHED_MAX_PROCS */
-	uint32_t max_prio;              /* XSCHED_MAX_PRIO */
-	uint32_t ring_len;              /* XSCHED_RING_LEN */
-	uint32_t gpu_size;              /* sizeof(struct xsched_gpu) */
-	uint32_t proc_size;             /* sizeof(struct xsched_proc) */
-	uint64_t created_ns;            /* CLOCK_MONOTONIC */
-	_Atomic int32_t controller_pid; /* 0: no controller */
-	uint32_t reserved0;
-	_Atomic uint64_t controller_heartbeat_ns; /* CLOCK_MONOTONIC of its last beat */
-	_Atomic uint64_t generation;              /* bumped when a process slot is claimed/freed */
+	uint64_t magic;              /* written last when the segment is created */
+	uint32_t version;            /* XSCHED_SHM_VERSION */
+	uint32_t header_size;        /* sizeof(struct xsched_shm_header) */
+	uint64_t total_size;         /* sizeof(struct xsched_shm) */
+	uint32_t max_gpus;           /* XSCHED_MAX_GPUS */
+	uint32_t max_procs;          /* XSCHED_MAX_PROCS */
+	uint32_t max_prio;           /* XSCHED_MAX_PRIO */
+	uint32_t ring_len;           /* XSCHED_RING_LEN */
+	uint32_t gpu_size;           /* sizeof(struct xsched_gpu) */
+	uint32_t proc_size;          /* sizeof(struct xsched_proc) */
+	uint64_t created_ns;         /* CLOCK_MONOTONIC */
+	uint8_t reserved0[16];       /* was the controller's pid + heartbeat (version 1) */
+	_Atomic uint64_t generation; /* bumped when a process slot is claimed/freed */
 	uint8_t reserved[48];
 };
 
@@ -124,13 +124,7 @@ struct xsched_gpu {
 
 /* One process's view of one GPU (index = the GPU record's index). */
 struct xsched_proc_gpu {
-	/* Controller -> shim. */
-	_Atomic uint64_t grant; /* xsched_grant_pack(); XSCHED_GRANT_NONE: default */
-	/* Estimated GPU time in flight allowed (us) while the grant is set; 0: no time bound.
-	 * The shim admits a command while its estimate plus the estimated time already in
-	 * flight fits, or when nothing is in flight (so one command longer than the budget
-	 * still runs, alone). Write it before the grant word: the grant's release publishes it. */
-	_Atomic uint32_t budget_us;
+	uint8_t reserved0[12]; /* was grant + budget_us (version 1): see xsched_grant.h */
 	/* Shim -> everyone. busy_prio: 0 when this process is not counted busy on the GPU,
 	 * else the priority + 1 it is counted at (so a reclaimer subtracts the right level). */
 	_Atomic uint32_t busy_prio;
@@ -200,16 +194,16 @@ static inline const char *xsched_act_name(unsigned int i)
 #define XSCHED_PID_RECLAIMING (-1)
 
 struct xsched_proc {
-	_Atomic int32_t pid;          /* 0: free; claimed by CAS 0 -> pid */
-	_Atomic uint32_t state;       /* enum xsched_proc_state */
-	uint64_t start_time;          /* /proc/<pid>/stat starttime (clock ticks since boot) */
-	char comm[16];                /* NUL-terminated */
-	int32_t requested_prio;       /* from XSCHED_PRIORITY */
-	_Atomic int32_t granted_prio; /* controller's; -1: none */
-	uint32_t default_window;      /* from XSCHED_WINDOW; XSCHED_WINDOW_UNLIMITED: none */
-	_Atomic uint32_t image;       /* bumped when the pid exec()s and registers again */
-	_Atomic uint64_t attach_ns;   /* CLOCK_MONOTONIC of registration */
-	_Atomic uint32_t actuators;   /* XSCHED_ACT_* in effect; written by the shim (OR only) */
+	_Atomic int32_t pid;        /* 0: free; claimed by CAS 0 -> pid */
+	_Atomic uint32_t state;     /* enum xsched_proc_state */
+	uint64_t start_time;        /* /proc/<pid>/stat starttime (clock ticks since boot) */
+	char comm[16];              /* NUL-terminated */
+	int32_t requested_prio;     /* from XSCHED_PRIORITY */
+	int32_t reserved0;          /* was granted_prio (version 1): see xsched_grant.h */
+	uint32_t default_window;    /* from XSCHED_WINDOW; XSCHED_WINDOW_UNLIMITED: none */
+	_Atomic uint32_t image;     /* bumped when the pid exec()s and registers again */
+	_Atomic uint64_t attach_ns; /* CLOCK_MONOTONIC of registration */
+	_Atomic uint32_t actuators; /* XSCHED_ACT_* in effect; written by the shim (OR only) */
 	uint8_t reserved[12];
 	struct xsched_proc_gpu gpu[XSCHED_MAX_GPUS];
 	struct xsched_ring ring;
@@ -312,17 +306,11 @@ bool xsched_ring_push(struct xsched_ring *r, const struct xsched_lat *s);
  */
 size_t xsched_ring_read(struct xsched_ring *r, struct xsched_lat *out, size_t max, bool consume);
 
-/* ---- Controller ---- */
-
 uint64_t xsched_now_ns(void); /* CLOCK_MONOTONIC */
-/* Record a heartbeat for controller `pid` (call at least every few hundred ms). */
-void xsched_controller_beat(struct xsched_shm *shm, pid_t pid);
-/* Controller leaving cleanly: clears pid and heartbeat and wakes every sleeper. */
-void xsched_controller_leave(struct xsched_shm *shm);
-/* Whether a controller's heartbeat is fresh at time `now_ns`. */
-bool xsched_controller_fresh(const struct xsched_shm *shm, uint64_t now_ns);
-/* Set (or with XSCHED_GRANT_NONE clear) process p's windows on GPU `gpu` (-1: all GPUs)
- * and wake its sleepers. */
-void xsched_grant_windows(struct xsched_shm *shm, struct xsched_proc *p, int gpu, uint64_t grant);
+
+/* ---- Busy counts (the controller's audit) ---- */
+
+/* Index of slot p in shm (its grant slot, xsched_grant.h); -1 when p is not one of shm's. */
+int xsched_proc_index(const struct xsched_shm *shm, const struct xsched_proc *p);
 
 #endif
