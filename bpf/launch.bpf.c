@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Uprobes on the GPU runtime libraries (libcuda.so.1, libamdhip64.so): kernel launches,
- * synchronising calls, event records and stream creation, turned into per-process and
+ * asynchronous copies and memsets, synchronising calls, event records and stream creation,
+ * turned into per-process and
  * per-stream counters, an in-flight estimate, burst-latency samples (ring buffer) and a
  * histogram of synchronisation waits. The model is described in xobs_types.h.
  *
  * The loader attaches each program to many symbols; the attach cookie (XOBS_CK_*) says
- * which vendor the symbol belongs to and how its arguments are laid out. Launch, event
- * record and query probes are attached per process (a uprobe hit costs microseconds, and
- * processes running the xsched shim count their own launches); synchronisation and
+ * which vendor the symbol belongs to and how its arguments are laid out. Launch, copy,
+ * memset, event record and query probes are attached per process (a uprobe hit costs
+ * microseconds, and processes running the xsched shim count their own commands);
+ * synchronisation and
  * stream-creation probes once per library file.
  */
 #include "vmlinux.h"
@@ -112,14 +114,14 @@ static __always_inline struct xobs_stream *stream_get(struct xobs_stream_key *k)
 	return bpf_map_lookup_elem(&streams, k);
 }
 
-/* Marks the stream's launches up to `upto` complete; returns how many that newly covers. */
+/* Marks the stream's commands up to `upto` complete; returns how many that newly covers. */
 static __always_inline __u64 stream_drain(struct xobs_stream *s, __u64 upto)
 {
 	__u64 old = s->drained;
-	__u64 launched = s->launches;
+	__u64 issued = s->commands;
 
-	if (upto > launched)
-		upto = launched;
+	if (upto > issued)
+		upto = issued;
 	if (upto <= old)
 		return 0;
 	/* Another thread draining the same stream at once counts its own share. */
@@ -128,7 +130,7 @@ static __always_inline __u64 stream_drain(struct xobs_stream *s, __u64 upto)
 	return upto - old;
 }
 
-/* Takes `done` launches off the process's in-flight count; the burst ends at zero. */
+/* Takes `done` commands off the process's in-flight count; the burst ends at zero. */
 static __always_inline void proc_complete(struct xobs_proc *p, __u64 done, __u32 kind, __u64 stream,
                                           __u64 now)
 {
@@ -162,10 +164,14 @@ static __always_inline void proc_complete(struct xobs_proc *p, __u64 done, __u32
 	r->end_ns = now;
 	r->stream = stream;
 	r->launches = p->burst_launches;
+	r->copies = p->burst_copies;
 	bpf_ringbuf_submit(r, 0);
 }
 
-static __always_inline int on_launch(struct pt_regs *ctx, __u64 handle)
+/* A command put on a stream: a kernel or graph launch, or (copy) a memory command. Both
+ * count in the stream's sequence and the in-flight estimate, so that drains cover them and a
+ * request that starts with a copy opens its burst there; they are counted apart per process. */
+static __always_inline int on_command(struct pt_regs *ctx, __u64 handle, bool copy)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ck = bpf_get_attach_cookie(ctx);
@@ -182,15 +188,29 @@ static __always_inline int on_launch(struct pt_regs *ctx, __u64 handle)
 	s = stream_get(&k);
 	if (!s)
 		return 0;
-	__sync_fetch_and_add(&s->launches, 1);
-	s->last_launch_ns = now;
-	__sync_fetch_and_add(&p->launches, 1);
+	__sync_fetch_and_add(&s->commands, 1);
+	s->last_command_ns = now;
+	if (copy) {
+		__sync_fetch_and_add(&s->copies, 1);
+		__sync_fetch_and_add(&p->copies, 1);
+	} else {
+		__sync_fetch_and_add(&p->launches, 1);
+	}
 	if (__sync_fetch_and_add(&p->inflight, 1) == 0) {
 		p->burst_start_ns = now;
 		p->burst_launches = 0;
+		p->burst_copies = 0;
 	}
-	__sync_fetch_and_add(&p->burst_launches, 1);
+	if (copy)
+		__sync_fetch_and_add(&p->burst_copies, 1);
+	else
+		__sync_fetch_and_add(&p->burst_launches, 1);
 	return 0;
+}
+
+static __always_inline int on_launch(struct pt_regs *ctx, __u64 handle)
+{
+	return on_command(ctx, handle, false);
 }
 
 /* x86-64: at a function's first instruction the return address is at sp, argument 7 at
@@ -237,6 +257,48 @@ int xobs_launch_cfg32(struct pt_regs *ctx)
 	return on_launch(ctx, v);
 }
 
+/* libbpf before 1.2 names only five argument registers; the sixth is r9 on x86-64, the
+ * only target these programs are built for (see stack_arg). */
+#ifndef PT_REGS_PARM6
+#define PT_REGS_PARM6(x) (((struct pt_regs *)(x))->r9)
+#endif
+
+/* Asynchronous copies and memsets (cuMemcpyAsync, cuMemcpyHtoDAsync_v2, cuMemsetD32Async,
+ * hipMemcpyAsync, hipMemsetAsync, hipMemcpy2DAsync, ...): the cookie says which argument
+ * is the stream, from the second (cuMemcpy2DAsync_v2) to the eighth (hipMemcpy2DAsync). */
+SEC("uprobe")
+int xobs_copy(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 arg = (ck >> XOBS_CK_STREAM_ARG_SHIFT) & XOBS_CK_STREAM_ARG_MASK;
+	__u64 h;
+
+	switch (arg) {
+	case 1:
+		h = PT_REGS_PARM1(ctx);
+		break;
+	case 2:
+		h = PT_REGS_PARM2(ctx);
+		break;
+	case 3:
+		h = PT_REGS_PARM3(ctx);
+		break;
+	case 4:
+		h = PT_REGS_PARM4(ctx);
+		break;
+	case 5:
+		h = PT_REGS_PARM5(ctx);
+		break;
+	case 6:
+		h = PT_REGS_PARM6(ctx);
+		break;
+	default: /* 0 never comes from the loader's tables */
+		h = arg > 6 ? stack_arg(ctx, 8 * (unsigned long)(arg - 6)) : 0;
+		break;
+	}
+	return on_command(ctx, h, true);
+}
+
 static __always_inline void call_enter(__u32 kind, __u64 arg, __u64 seq, __u64 ck, __s32 prio,
                                        __u32 flags)
 {
@@ -269,7 +331,7 @@ static __always_inline void stream_call_enter(struct pt_regs *ctx, __u32 kind)
 	};
 	struct xobs_stream *s = bpf_map_lookup_elem(&streams, &k);
 
-	call_enter(kind, k.stream, s ? s->launches : 0, ck, 0, 0);
+	call_enter(kind, k.stream, s ? s->commands : 0, ck, 0, 0);
 }
 
 /* cuStreamSynchronize(stream), hipStreamSynchronize(stream) and their per-thread forms. */
@@ -345,7 +407,7 @@ int xobs_event_record(struct pt_regs *ctx)
 	};
 	struct xobs_event_key ek = { .pid = k.pid, .event = PT_REGS_PARM1(ctx) };
 	struct xobs_stream *s = bpf_map_lookup_elem(&streams, &k);
-	struct xobs_event_rec rec = { .stream = k.stream, .seq = s ? s->launches : 0 };
+	struct xobs_event_rec rec = { .stream = k.stream, .seq = s ? s->commands : 0 };
 
 	bpf_map_update_elem(&events, &ek, &rec, BPF_ANY);
 	return 0;
@@ -368,7 +430,7 @@ int xobs_stream_destroy(struct pt_regs *ctx)
 
 	if (!s)
 		return 0;
-	left = s->launches - s->drained;
+	left = s->commands - s->drained;
 	bpf_map_delete_elem(&streams, &k);
 	if (!p || !left)
 		return 0;
@@ -390,7 +452,7 @@ enum drain_scope {
 struct drain_ctx {
 	__u32 pid;
 	__u32 scope;
-	__u64 before_ns; /* only streams whose last launch precedes the call's entry */
+	__u64 before_ns; /* only streams whose last command precedes the call's entry */
 	__u64 done;
 };
 
@@ -400,13 +462,13 @@ static long drain_cb(void *map, const void *key, void *value, void *data)
 	struct xobs_stream *s = value;
 	struct drain_ctx *d = data;
 
-	if (k->pid != d->pid || s->last_launch_ns > d->before_ns)
+	if (k->pid != d->pid || s->last_command_ns > d->before_ns)
 		return 0;
 	if (d->scope == DRAIN_DEFAULT && k->stream != XOBS_STREAM_LEGACY &&
 	    !(k->stream & XOBS_STREAM_PER_THREAD) &&
 	    (!(s->flags & XOBS_SF_CREATED) || (s->flags & XOBS_SF_NON_BLOCKING)))
 		return 0;
-	d->done += stream_drain(s, s->launches);
+	d->done += stream_drain(s, s->commands);
 	return 0;
 }
 
@@ -436,7 +498,7 @@ static __always_inline void on_stream_created(struct call_state *c, __u32 pid)
 	if (!p || !s)
 		return;
 	/* A recycled handle starts over. */
-	s->launches = s->drained = 0;
+	s->commands = s->copies = s->drained = 0;
 	s->priority = c->prio;
 	s->flags = XOBS_SF_CREATED |
 	           ((c->flags & XOBS_STREAM_NON_BLOCKING) ? XOBS_SF_NON_BLOCKING : 0);
@@ -508,11 +570,11 @@ int xobs_ret(struct pt_regs *ctx)
 	if (one_stream)
 		s = bpf_map_lookup_elem(&streams, &k);
 	if (s && c.kind == XOBS_CALL_SYNC_COPY)
-		upto = s->last_launch_ns <= c.ts ? s->launches : 0;
+		upto = s->last_command_ns <= c.ts ? s->commands : 0;
 
 	if (c.kind == XOBS_CALL_QUERY_STREAM || c.kind == XOBS_CALL_QUERY_EVENT) {
 		/* A query only says something when it says "done"; only processes with launch
-		 * probes have anything to complete. */
+		 * and copy probes have anything to complete. */
 		if (!ok || !s)
 			return 0;
 		p = bpf_map_lookup_elem(&procs, &pid);

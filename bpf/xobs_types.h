@@ -5,10 +5,13 @@
  * Included by BPF code (after vmlinux.h) and by the loader library.
  *
  * Stream model. A process's streams are keyed by the vendor handle. Each stream counts its
- * launches and how many of them are known complete ("drained"); a launch is known complete
+ * commands (kernel and graph launches, and memory commands: asynchronous copies and
+ * memsets) and how many of them are known complete ("drained"); a command is known complete
  * once a synchronising call that was issued after it returns successfully. The process's
- * in-flight count is the sum over its streams. A burst starts with a launch made while the
- * process had nothing in flight and ends when a drain brings it back to zero.
+ * in-flight count is the sum over its streams. A burst starts with a command issued while
+ * the process had nothing in flight and ends when a drain brings it back to zero. Launches
+ * and memory commands are counted apart as well, so that launch counts stay comparable
+ * with what a kernel-only count (a profiler's, a workload's own) reports.
  */
 #ifndef XSCHED_XOBS_TYPES_H
 #define XSCHED_XOBS_TYPES_H
@@ -35,6 +38,11 @@
 #define XOBS_CK_HIP        (1U << 1) /* a HIP entry point (else CUDA) */
 #define XOBS_CK_FLAGS_ARG  (1U << 2) /* stream creation: the second argument is the flags */
 #define XOBS_CK_PRIO_ARG   (1U << 3) /* stream creation: the third argument is the priority */
+/* Memory commands: which argument (1-based, x86-64 ABI) is the stream. 1-6 are registers;
+ * argument n > 6 is on the stack at sp + 8 * (n - 6) at the function's first instruction. */
+#define XOBS_CK_STREAM_ARG_SHIFT 8
+#define XOBS_CK_STREAM_ARG_MASK  0xfU
+#define XOBS_CK_STREAM_ARG(n)    ((__u32)(n) << XOBS_CK_STREAM_ARG_SHIFT)
 
 /* CU_STREAM_NON_BLOCKING and hipStreamNonBlocking. */
 #define XOBS_STREAM_NON_BLOCKING 0x1U
@@ -60,9 +68,11 @@ enum xobs_call {
 
 struct xobs_proc {
 	__u64 launches;       /* kernel and graph launches */
-	__u64 inflight;       /* launches not known complete: sum over its streams */
-	__u64 burst_start_ns; /* first launch of the current burst */
+	__u64 copies;         /* memory commands: asynchronous copies and memsets */
+	__u64 inflight;       /* commands not known complete: sum over its streams */
+	__u64 burst_start_ns; /* first command of the current burst */
 	__u64 burst_launches; /* launches in the current burst */
+	__u64 burst_copies;   /* memory commands in the current burst */
 	__u64 bursts;         /* bursts completed */
 	__u64 syncs;          /* synchronising calls that returned */
 	__u64 sync_ns;        /* time spent in them */
@@ -79,9 +89,10 @@ struct xobs_stream_key {
 };
 
 struct xobs_stream {
-	__u64 launches;
-	__u64 drained; /* launches known complete */
-	__u64 last_launch_ns;
+	__u64 commands; /* launches and memory commands: the sequence drains count against */
+	__u64 copies;   /* of which memory commands */
+	__u64 drained;  /* commands known complete */
+	__u64 last_command_ns;
 	__u64 syncs;
 	__u64 sync_ns;
 	__s32 priority;
@@ -97,7 +108,7 @@ struct xobs_event_key {
 /* Where an event was last recorded: completing it completes its stream up to `seq`. */
 struct xobs_event_rec {
 	__u64 stream;
-	__u64 seq; /* the stream's launch count when it was recorded */
+	__u64 seq; /* the stream's command count when it was recorded */
 };
 
 /* Ring-buffer records. */
@@ -115,6 +126,7 @@ struct xobs_burst_rec {
 	__u64 end_ns;
 	__u64 stream;   /* key of the stream that call drained (0 for context syncs) */
 	__u64 launches; /* launches in the burst */
+	__u64 copies;   /* memory commands in the burst */
 };
 
 /* A process opened a file named like a GPU runtime library. */

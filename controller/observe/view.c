@@ -30,7 +30,8 @@ struct view {
 
 /* The counters of one process over one interval. */
 struct delta {
-	uint64_t launches, bursts, syncs, sync_ns, ioctls, ioctl_ns, ioctl_wait_ns, ioctl_errors;
+	uint64_t launches, copies, bursts, syncs, sync_ns, ioctls, ioctl_ns, ioctl_wait_ns,
+	        ioctl_errors;
 	uint64_t sync_hist[XOBS_HIST_LEN];
 };
 
@@ -108,6 +109,7 @@ static struct delta delta_of(const struct xobs_proc_stats *cur, const struct xob
 	if (!old || old->exited) /* a pid seen again after its exit is a new process */
 		old = &zero;
 	d.launches = cur->launches - old->launches;
+	d.copies = cur->copies - old->copies;
 	d.bursts = cur->bursts - old->bursts;
 	d.syncs = cur->syncs - old->syncs;
 	d.sync_ns = cur->sync_ns - old->sync_ns;
@@ -211,14 +213,19 @@ static void json_streams(FILE *f, const struct xobs_proc_stats *cur,
 		const struct xobs_stream_stats *s = &cur->streams[i];
 		const struct xobs_stream_stats *o =
 		        old && !old->exited ? find_stream(old, s->stream) : NULL;
-		uint64_t launches =
-		        s->launches - (o && o->launches <= s->launches ? o->launches : 0);
+		/* A recycled handle starts over: counts below the last ones are new. */
+		bool same = o && o->launches <= s->launches && o->copies <= s->copies;
+		uint64_t launches = s->launches - (same ? o->launches : 0);
+		uint64_t copies = s->copies - (same ? o->copies : 0);
 
-		if (!launches && !s->in_flight)
+		if (!launches && !copies && !s->in_flight)
 			continue;
 		stream_name(s->stream, name, sizeof(name));
-		fprintf(f, "%s{\"stream\":\"%s\",\"launches\":%llu,\"in_flight\":%llu",
+		fprintf(f,
+		        "%s{\"stream\":\"%s\",\"launches\":%llu,\"copies\":%llu,\"commands\":%llu,"
+		        "\"in_flight\":%llu",
 		        first ? "" : ",", name, (unsigned long long)launches,
+		        (unsigned long long)copies, (unsigned long long)(launches + copies),
 		        (unsigned long long)s->in_flight);
 		if (s->created_seen)
 			fprintf(f, ",\"priority\":%d,\"non_blocking\":%s", s->priority,
@@ -252,6 +259,13 @@ static void json_interval(struct view *v, const struct xobs_snapshot *snap,
 	fprintf(f, ",\"launches\":%llu,\"launches_total\":%llu,\"launches_per_s\":%.1f",
 	        (unsigned long long)d->launches, (unsigned long long)cur->launches,
 	        (double)d->launches / secs);
+	fprintf(f, ",\"copies\":%llu,\"copies_total\":%llu,\"copies_per_s\":%.1f",
+	        (unsigned long long)d->copies, (unsigned long long)cur->copies,
+	        (double)d->copies / secs);
+	fprintf(f, ",\"commands\":%llu,\"commands_total\":%llu,\"commands_per_s\":%.1f",
+	        (unsigned long long)(d->launches + d->copies),
+	        (unsigned long long)(cur->launches + cur->copies),
+	        (double)(d->launches + d->copies) / secs);
 	fprintf(f, ",\"in_flight\":%llu,\"bursts\":%llu", (unsigned long long)cur->in_flight,
 	        (unsigned long long)pv->interval.seen);
 	json_percentiles(f, &pv->interval);
@@ -282,9 +296,9 @@ static void table_header(struct view *v)
 
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-	fprintf(v->opts.out, "\n%s\n%-7s %-16s %9s %6s %8s %9s %9s %9s %9s %9s\n", stamp, "PID",
-	        "COMM", "LAUNCH/s", "INFL", "BURSTS", "P50(us)", "P99(us)", "SYNC(ms)", "IOCTL/s",
-	        "WAIT(ms)");
+	fprintf(v->opts.out, "\n%s\n%-7s %-16s %9s %9s %9s %6s %8s %9s %9s %9s %9s %9s\n", stamp,
+	        "PID", "COMM", "LAUNCH/s", "COPY/s", "CMD/s", "INFL", "BURSTS", "P50(us)",
+	        "P99(us)", "SYNC(ms)", "IOCTL/s", "WAIT(ms)");
 }
 
 static void table_row(struct view *v, const struct xobs_proc_stats *cur, const struct delta *d,
@@ -294,8 +308,9 @@ static void table_row(struct view *v, const struct xobs_proc_stats *cur, const s
 	char comm[24];
 
 	snprintf(comm, sizeof(comm), "%s%s", cur->comm, cur->exited ? "*" : "");
-	fprintf(f, "%-7d %-16.17s %9.1f %6llu %8llu ", (int)cur->pid, comm,
-	        (double)d->launches / secs, (unsigned long long)cur->in_flight,
+	fprintf(f, "%-7d %-16.17s %9.1f %9.1f %9.1f %6llu %8llu ", (int)cur->pid, comm,
+	        (double)d->launches / secs, (double)d->copies / secs,
+	        (double)(d->launches + d->copies) / secs, (unsigned long long)cur->in_flight,
 	        (unsigned long long)pv->interval.seen);
 	if (pv->interval.n)
 		fprintf(f, "%9.1f %9.1f ", us(lat_percentile(&pv->interval, 50)),
@@ -350,7 +365,8 @@ static void table_histograms(struct view *v, const struct xobs_proc_stats *cur,
 static bool active(const struct xobs_proc_stats *p, const struct delta *d,
                    const struct proc_view *pv)
 {
-	return d->launches || d->syncs || d->ioctls || p->in_flight || pv->interval.seen;
+	return d->launches || d->copies || d->syncs || d->ioctls || p->in_flight ||
+	       pv->interval.seen;
 }
 
 static void remember(struct proc_view *pv, const struct xobs_proc_stats *cur, uint64_t t)
@@ -425,8 +441,10 @@ static void json_run(struct view *v, struct proc_view *pv)
 	FILE *f = v->opts.out;
 
 	json_common(f, "run", p);
-	fprintf(f, ",\"seen_s\":%.3f,\"launches\":%llu,\"bursts\":%llu", secs,
-	        (unsigned long long)p->launches, (unsigned long long)pv->run.seen);
+	fprintf(f, ",\"seen_s\":%.3f,\"launches\":%llu,\"copies\":%llu,\"commands\":%llu", secs,
+	        (unsigned long long)p->launches, (unsigned long long)p->copies,
+	        (unsigned long long)(p->launches + p->copies));
+	fprintf(f, ",\"bursts\":%llu", (unsigned long long)pv->run.seen);
 	json_percentiles(f, &pv->run);
 	fprintf(f, ",\"syncs\":%llu,\"sync_wait_us\":%.3f,\"streams_created\":%llu",
 	        (unsigned long long)p->syncs, us(p->sync_ns),
@@ -455,19 +473,25 @@ void view_summary(struct view *v)
 		struct proc_view *pv = &v->procs[i];
 		const struct xobs_proc_stats *p = &pv->last;
 
-		if (!pv->first_ns || !(p->launches || p->syncs || p->ioctls || pv->run.seen))
+		if (!pv->first_ns ||
+		    !(p->launches || p->copies || p->syncs || p->ioctls || pv->run.seen))
 			continue;
 		if (v->opts.json) {
 			json_run(v, pv);
 			continue;
 		}
 		if (!any)
-			fprintf(f, "\nTotals over the run:\n%-7s %-16s %10s %8s %9s %9s %10s %9s\n",
-			        "PID", "COMM", "LAUNCHES", "BURSTS", "P50(us)", "P99(us)",
-			        "SYNC(ms)", "IOCTLS");
+			fprintf(f,
+			        "\nTotals over the run:\n%-7s %-16s %10s %10s %10s %8s %9s %9s "
+			        "%10s "
+			        "%9s\n",
+			        "PID", "COMM", "LAUNCHES", "COPIES", "COMMANDS", "BURSTS",
+			        "P50(us)", "P99(us)", "SYNC(ms)", "IOCTLS");
 		any = true;
-		fprintf(f, "%-7d %-16.16s %10llu %8llu ", (int)p->pid, p->comm,
-		        (unsigned long long)p->launches, (unsigned long long)pv->run.seen);
+		fprintf(f, "%-7d %-16.16s %10llu %10llu %10llu %8llu ", (int)p->pid, p->comm,
+		        (unsigned long long)p->launches, (unsigned long long)p->copies,
+		        (unsigned long long)(p->launches + p->copies),
+		        (unsigned long long)pv->run.seen);
 		if (pv->run.n)
 			fprintf(f, "%9.1f %9.1f ", us(lat_percentile(&pv->run, 50)),
 			        us(lat_percentile(&pv->run, 99)));

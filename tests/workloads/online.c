@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * online: a latency-critical service in miniature. Requests arrive open-loop at a fixed rate;
- * each is K spin kernels on the service's stream, a device-to-host copy of the result, and a
- * stream synchronisation. One request is in flight at a time, as in a bs1 inference server,
- * so a request sent late (because the previous one overran its slot) is measured twice: from
- * the time it was due (what a client sees; free of coordinated omission) and from when it was
- * actually sent (the GPU-side latency).
+ * each is an optional host-to-device copy of the input, K spin kernels on the service's
+ * stream, a device-to-host copy of the result, and a stream synchronisation. One request is in
+ * flight at a time, as in a bs1 inference server, so a request sent late (because the previous one
+ * overran its slot) is measured twice: from the time it was due (what a client sees; free of
+ * coordinated omission) and from when it was actually sent (the GPU-side latency).
  *
  * Output: one JSON line on stdout at the end (also when stopped early by SIGINT/SIGTERM).
  */
@@ -25,6 +25,7 @@ struct online_args {
 	unsigned int kernels;
 	uint64_t kernel_us;
 	uint64_t copy_bytes;
+	uint64_t copy_in_bytes;
 	int priority;
 	bool default_stream;
 	uint64_t warmup;
@@ -43,6 +44,8 @@ static void usage(void)
 	       "  --kernels K            spin kernels per request (default 4)\n"
 	       "  --kernel-us U          duration of each kernel in microseconds (default 100)\n"
 	       "  --copy-bytes B         bytes copied back per request, 0 for none (default 4096)\n"
+	       "  --copy-in-bytes B      bytes copied to the device at the start of each request,\n"
+	       "                         0 for none (default 0)\n"
 	       "  --stream-priority P    priority of the request stream (default 0)\n"
 	       "  --default-stream       send requests on the default stream instead\n"
 	       "  --warmup N             unmeasured requests sent first, back to back (default "
@@ -54,7 +57,7 @@ static void usage(void)
 	       "%s"
 	       "output: {\"workload\":\"online\",\"requests\",\"rate_target\",\"rate_achieved\","
 	       "\"p50_ms\",\"p90_ms\",\"p99_ms\",\"max_ms\",\"mean_ms\",\"p99_sched_ms\","
-	       "\"launches\"}\n",
+	       "\"launches\",\"copies\"}\n",
 	       wl_gpu_args_help);
 }
 
@@ -104,6 +107,8 @@ static void parse(struct online_args *a, int argc, char **argv)
 			a->kernel_us = wl_parse_u64("--kernel-us", v, 0, 60000000);
 		} else if ((v = wl_opt(argc, argv, &i, "--copy-bytes"))) {
 			a->copy_bytes = wl_parse_u64("--copy-bytes", v, 0, 1ull << 32);
+		} else if ((v = wl_opt(argc, argv, &i, "--copy-in-bytes"))) {
+			a->copy_in_bytes = wl_parse_u64("--copy-in-bytes", v, 0, 1ull << 32);
 		} else if ((v = wl_opt(argc, argv, &i, "--stream-priority"))) {
 			a->priority = wl_parse_int("--stream-priority", v, -1000, 1000);
 		} else if (wl_flag(argv[i], "--default-stream")) {
@@ -149,20 +154,29 @@ static void log_push(struct request_log *l, double due_s, double send_s, double 
 struct service {
 	const struct online_args *a;
 	gpu_stream stream;
-	gpu_ptr dbuf;
-	void *hbuf;
+	gpu_ptr dbuf, dbuf_in;
+	void *hbuf, *hbuf_in;
 	uint64_t launches;
+	uint64_t copies; /* asynchronous copies queued (memory commands) */
 };
 
 static void request(struct service *s)
 {
+	if (s->a->copy_in_bytes) {
+		gpu_check(gpu->memcpy_htod_async(s->dbuf_in, s->hbuf_in, s->a->copy_in_bytes,
+		                                 s->stream),
+		          "host-to-device copy");
+		s->copies++;
+	}
 	for (unsigned int k = 0; k < s->a->kernels; k++) {
 		gpu_check(gpu_launch_spin(s->stream, s->a->kernel_us), "kernel launch");
 		s->launches++;
 	}
-	if (s->a->copy_bytes)
+	if (s->a->copy_bytes) {
 		gpu_check(gpu->memcpy_dtoh_async(s->hbuf, s->dbuf, s->a->copy_bytes, s->stream),
 		          "device-to-host copy");
+		s->copies++;
+	}
 	gpu_check(gpu->stream_sync(s->stream), "stream synchronize");
 }
 
@@ -190,10 +204,19 @@ int main(int argc, char **argv)
 	struct service s = { .a = &a };
 	if (!a.default_stream)
 		gpu_check(gpu->stream_create(&s.stream, false, a.priority), "stream create");
+	/* Buffers are filled with synchronous copies: what `copies` counts (queued memory
+	 * commands) is then only the requests' own, whatever the vendor layer makes of a
+	 * synchronous memset. */
 	if (a.copy_bytes) {
 		gpu_check(gpu->mem_alloc(&s.dbuf, a.copy_bytes), "device allocation");
 		gpu_check(gpu->host_alloc(&s.hbuf, a.copy_bytes), "host allocation");
-		gpu_check(gpu->memset32(s.dbuf, 0x5a5a5a5a, a.copy_bytes / 4), "memset");
+		memset(s.hbuf, 0x5a, a.copy_bytes);
+		gpu_check(gpu->memcpy_htod(s.dbuf, s.hbuf, a.copy_bytes), "host-to-device copy");
+	}
+	if (a.copy_in_bytes) {
+		gpu_check(gpu->mem_alloc(&s.dbuf_in, a.copy_in_bytes), "device allocation");
+		gpu_check(gpu->host_alloc(&s.hbuf_in, a.copy_in_bytes), "host allocation");
+		memset(s.hbuf_in, 0xa5, a.copy_in_bytes);
 	}
 	for (uint64_t i = 0; i < a.warmup && !wl_stopping(); i++)
 		request(&s);
@@ -242,16 +265,22 @@ int main(int argc, char **argv)
 	wl_sort_doubles(log.lat_sched_ms, log.n);
 	printf("{\"workload\":\"online\",\"requests\":%zu,\"rate_target\":%.3f,"
 	       "\"rate_achieved\":%.3f,\"p50_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,"
-	       "\"max_ms\":%.4f,\"mean_ms\":%.4f,\"p99_sched_ms\":%.4f,\"launches\":%llu}\n",
+	       "\"max_ms\":%.4f,\"mean_ms\":%.4f,\"p99_sched_ms\":%.4f,\"launches\":%llu,"
+	       "\"copies\":%llu}\n",
 	       log.n, a.rate, achieved, wl_percentile(log.lat_ms, log.n, 50),
 	       wl_percentile(log.lat_ms, log.n, 90), wl_percentile(log.lat_ms, log.n, 99),
 	       log.n ? log.lat_ms[log.n - 1] : 0.0, log.n ? sum / (double)log.n : 0.0,
-	       wl_percentile(log.lat_sched_ms, log.n, 99), (unsigned long long)s.launches);
+	       wl_percentile(log.lat_sched_ms, log.n, 99), (unsigned long long)s.launches,
+	       (unsigned long long)s.copies);
 	fflush(stdout);
 
 	if (a.copy_bytes) {
 		gpu_check(gpu->host_free(s.hbuf), "host free");
 		gpu_check(gpu->mem_free(s.dbuf), "device free");
+	}
+	if (a.copy_in_bytes) {
+		gpu_check(gpu->host_free(s.hbuf_in), "host free");
+		gpu_check(gpu->mem_free(s.dbuf_in), "device free");
 	}
 	if (!a.default_stream)
 		gpu_check(gpu->stream_destroy(s.stream), "stream destroy");

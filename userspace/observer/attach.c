@@ -29,6 +29,8 @@ static struct bpf_program *prog_of(struct xobs *o, enum probe_prog p)
 		return s->progs.xobs_launch_stack24;
 	case PROG_LAUNCH_CFG32:
 		return s->progs.xobs_launch_cfg32;
+	case PROG_COPY:
+		return s->progs.xobs_copy;
 	case PROG_EVENT_RECORD:
 		return s->progs.xobs_event_record;
 	case PROG_QUERY_STREAM:

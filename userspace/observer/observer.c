@@ -222,6 +222,7 @@ static int on_record(void *ctx, void *data, size_t size)
 			.start_ns = r->start_ns,
 			.end_ns = r->end_ns,
 			.launches = r->launches,
+			.copies = r->copies,
 			.stream = r->stream,
 		};
 

@@ -13,11 +13,18 @@
 #define PT  XOBS_CK_PER_THREAD
 #define HIP XOBS_CK_HIP
 
-/* Per process: launches, event records, queries. Per file: the rest. */
+/* Per process: launches, memory commands, event records, queries. Per file: the rest. */
 #define LAUNCH(s, p, ck)                                                                           \
 	{                                                                                          \
 		s, p, ck, true, false                                                              \
 	}
+/* An asynchronous copy or memset whose stream is argument n (see XOBS_CK_STREAM_ARG). */
+#define COPY(s, n, ck)                                                                             \
+	{                                                                                          \
+		s, PROG_COPY, (ck) | XOBS_CK_STREAM_ARG(n), true, false                            \
+	}
+/* The CUDA name and its per-thread-default-stream form. */
+#define COPY2(s, n) COPY(s, n, 0), COPY(s "_ptsz", n, PT)
 #define PER_PROC(s, p, ck, r)                                                                      \
 	{                                                                                          \
 		s, p, ck, true, r                                                                  \
@@ -36,6 +43,20 @@ static const struct probe_spec cuda_specs[] = {
 	LAUNCH("cuLaunchCooperativeKernel_ptsz", PROG_LAUNCH_STACK24, PT),
 	LAUNCH("cuGraphLaunch", PROG_LAUNCH_ARG2, 0),
 	LAUNCH("cuGraphLaunch_ptsz", PROG_LAUNCH_ARG2, PT),
+	/* Memory commands, with the argument position of the stream as cuda.h declares them. */
+	COPY2("cuMemcpyAsync", 4),        /* (dst, src, n, stream) */
+	COPY2("cuMemcpyHtoDAsync_v2", 4), /* (dst, src, n, stream) */
+	COPY2("cuMemcpyDtoHAsync_v2", 4),
+	COPY2("cuMemcpyDtoDAsync_v2", 4),
+	COPY2("cuMemcpyPeerAsync", 6),  /* (dst, dctx, src, sctx, n, stream) */
+	COPY2("cuMemcpy2DAsync_v2", 2), /* (const CUDA_MEMCPY2D *, stream) */
+	COPY2("cuMemcpy3DAsync_v2", 2),
+	COPY2("cuMemsetD8Async", 4), /* (dst, value, n, stream) */
+	COPY2("cuMemsetD16Async", 4),
+	COPY2("cuMemsetD32Async", 4),
+	COPY2("cuMemsetD2D8Async", 6), /* (dst, pitch, value, width, height, stream) */
+	COPY2("cuMemsetD2D16Async", 6),
+	COPY2("cuMemsetD2D32Async", 6),
 	PER_PROC("cuEventRecord", PROG_EVENT_RECORD, 0, false),
 	PER_PROC("cuEventRecord_ptsz", PROG_EVENT_RECORD, PT, false),
 	PER_PROC("cuEventRecordWithFlags", PROG_EVENT_RECORD, 0, false),
@@ -87,6 +108,21 @@ static const struct probe_spec hip_specs[] = {
 	LAUNCH("hipDrvLaunchKernelEx", PROG_LAUNCH_CFG32, HIP),
 	LAUNCH("hipGraphLaunch", PROG_LAUNCH_ARG2, HIP),
 	LAUNCH("hipGraphLaunch_spt", PROG_LAUNCH_ARG2, HIP | PT),
+	/* Memory commands, with the argument position of the stream as hip_runtime_api.h
+	 * declares them; only these have _spt forms. */
+	COPY("hipMemcpyAsync", 5, HIP), /* (dst, src, n, kind, stream) */
+	COPY("hipMemcpyAsync_spt", 5, HIP | PT),
+	COPY("hipMemcpyHtoDAsync", 4, HIP), /* (dst, src, n, stream) */
+	COPY("hipMemcpyDtoHAsync", 4, HIP),
+	COPY("hipMemcpyDtoDAsync", 4, HIP),
+	COPY("hipMemcpyPeerAsync", 6, HIP), /* (dst, ddev, src, sdev, n, stream) */
+	COPY("hipMemcpy2DAsync", 8, HIP),   /* (dst, dpitch, src, spitch, w, h, kind, stream) */
+	COPY("hipMemcpy2DAsync_spt", 8, HIP | PT),
+	COPY("hipMemsetAsync", 4, HIP), /* (dst, value, n, stream) */
+	COPY("hipMemsetAsync_spt", 4, HIP | PT),
+	COPY("hipMemsetD8Async", 4, HIP),
+	COPY("hipMemsetD16Async", 4, HIP),
+	COPY("hipMemsetD32Async", 4, HIP),
 	PER_PROC("hipEventRecord", PROG_EVENT_RECORD, HIP, false),
 	PER_PROC("hipEventRecord_spt", PROG_EVENT_RECORD, HIP | PT, false),
 	PER_PROC("hipEventRecordWithFlags", PROG_EVENT_RECORD, HIP, false),

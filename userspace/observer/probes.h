@@ -13,6 +13,7 @@ enum probe_prog {
 	PROG_LAUNCH_STACK16,
 	PROG_LAUNCH_STACK24,
 	PROG_LAUNCH_CFG32,
+	PROG_COPY, /* memory commands; the cookie says where the stream argument is */
 	PROG_EVENT_RECORD,
 	PROG_QUERY_STREAM,
 	PROG_QUERY_EVENT,
@@ -29,7 +30,7 @@ struct probe_spec {
 	const char *sym;
 	enum probe_prog prog;
 	uint32_t cookie;  /* XOBS_CK_* */
-	bool per_process; /* called at launch rate: attached per process, not per file */
+	bool per_process; /* called at command rate: attached per process, not per file */
 	bool ret;         /* has a return probe too (xobs_ret) */
 };
 

@@ -110,6 +110,7 @@ static void fill_proc(struct xobs *o, struct xobs_proc_stats *ps, pid_t pid)
 		ps->cuda = p.api & XOBS_API_CUDA;
 		ps->hip = p.api & XOBS_API_HIP;
 		ps->launches = p.launches;
+		ps->copies = p.copies;
 		ps->in_flight = p.inflight;
 		ps->bursts = p.bursts;
 		ps->syncs = p.syncs;
@@ -135,8 +136,9 @@ static int add_stream(struct xobs_proc_stats *ps, const struct xobs_stream_key *
 		.priority = s->priority,
 		.created_seen = s->flags & XOBS_SF_CREATED,
 		.non_blocking = s->flags & XOBS_SF_NON_BLOCKING,
-		.launches = s->launches,
-		.in_flight = s->launches - s->drained,
+		.launches = s->commands - s->copies,
+		.copies = s->copies,
+		.in_flight = s->commands - s->drained,
 		.syncs = s->syncs,
 		.sync_ns = s->sync_ns,
 	};

@@ -4,7 +4,7 @@
  *
  * It loads the BPF programs in bpf/, finds the GPU runtime libraries (libcuda.so.1,
  * libamdhip64.so) that processes map or open, attaches to each distinct file once (per
- * process for the launch probes), and turns what the programs count into per-process
+ * process for the launch and copy probes), and turns what the programs count into per-process
  * statistics. Burst-latency samples are handed to a callback as they arrive.
  *
  * Single-threaded: call everything from one thread. Typical use:
@@ -38,14 +38,15 @@ enum {
 	        -2, /* privileges, BTF, tracefs or uprobes missing; the message names it */
 };
 
-/* A burst: from the first launch a process made while it had nothing in flight to the
- * return of the synchronising call that drained it. */
+/* A burst: from the first command (launch or memory command) a process issued while it had
+ * nothing in flight to the return of the synchronising call that drained it. */
 struct xobs_burst {
 	pid_t pid;
 	pid_t tid;         /* the thread that synchronised */
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	uint64_t end_ns;
-	uint64_t launches; /* launches in the burst */
+	uint64_t launches; /* kernel and graph launches in the burst */
+	uint64_t copies;   /* memory commands (asynchronous copies, memsets) in the burst */
 	uint64_t stream;   /* stream key (see xobs_stream_stats) of the draining call, 0 for
 	                    * a context/device synchronisation or the legacy stream */
 };
@@ -75,7 +76,8 @@ struct xobs_stream_stats {
 	bool created_seen; /* its creation was observed: priority and non_blocking are known */
 	bool non_blocking;
 	uint64_t launches;
-	uint64_t in_flight;
+	uint64_t copies;    /* memory commands */
+	uint64_t in_flight; /* commands (launches and memory commands) not known complete */
 	uint64_t syncs;
 	uint64_t sync_ns;
 };
@@ -104,11 +106,14 @@ struct xobs_proc_stats {
 	pid_t pid;
 	char comm[XOBS_NAME_LEN];
 	bool exited;        /* gone: this is its last snapshot */
-	bool launch_probes; /* its launches are being counted */
+	bool launch_probes; /* its launches and memory commands are being counted */
 	bool shimmed;       /* it preloads the xsched shim */
 	bool cuda, hip;     /* runtime APIs it was seen calling */
-	uint64_t launches;
-	uint64_t in_flight; /* launches not known complete */
+	uint64_t launches;  /* kernel and graph launches */
+	uint64_t copies;    /* memory commands: asynchronous copies and memsets. Launches +
+	                     * copies are the commands the xsched shim would count, but for
+	                     * synchronous copies and memsets and host functions */
+	uint64_t in_flight; /* commands not known complete */
 	uint64_t bursts;
 	uint64_t syncs;   /* synchronising calls */
 	uint64_t sync_ns; /* time blocked in them */
