@@ -68,9 +68,11 @@ static void push(const struct ev *e)
 
 static void on_burst(const struct xobs_burst *b, void *ctx)
 {
-	struct ev e = {
-		.pid = b->pid, .start_ns = b->start_ns, .end_ns = b->end_ns, .launches = b->launches
-	};
+	/* Commands, launches and memory commands both, as a shimmed process's counts are. */
+	struct ev e = { .pid = b->pid,
+		        .start_ns = b->start_ns,
+		        .end_ns = b->end_ns,
+		        .launches = b->launches + b->copies };
 
 	(void)ctx;
 	push(&e);
