@@ -26,14 +26,21 @@ if(HIP_INCLUDE_DIR AND EXISTS ${PROJECT_SOURCE_DIR}/tests/sim/hip/CMakeLists.txt
 endif()
 
 foreach(v ${WL_VENDORS})
-  # Every launch, copy and memset reaches the device: 1 memset, then 4 kernels and 1 copy
-  # for each of the 55 requests.
+  # Every launch and copy reaches the device: 1 synchronous copy filling the buffer, then 4
+  # kernels and 1 copy for each of the 55 requests.
   wl_test(wl_online_${v} ARGS
-    --check "requests == 50" --check "launches == 55 * 4"
+    --check "requests == 50" --check "launches == 55 * 4" --check "copies == 55"
     --check "p50_ms >= 0.8" --check "p99_sched_ms >= p99_ms * 0.99"
     --check "40 <= rate_achieved <= 101"
     --stats-check "total['submitted'] == 1 + 55 * 5" --stats-check "list(dev) == [0]"
     -- online --vendor ${v} --rate 100 --requests 50 --warmup 5 --kernels 4 --kernel-us 200)
+  # --copy-in-bytes: each request starts with a host-to-device copy; with no copy back, the
+  # device sees 2 kernels and 1 copy per request and nothing else.
+  wl_test(wl_online_copy_in_${v} ARGS
+    --check "requests == 20" --check "launches == 25 * 2" --check "copies == 25"
+    --stats-check "total['submitted'] == 25 * 3"
+    -- online --vendor ${v} --rate 200 --requests 20 --warmup 5 --kernels 2 --kernel-us 100
+       --copy-bytes 0 --copy-in-bytes 65536)
   # 50 req/s for 1 s, then 150 req/s for 1 s; the log has a header and one line per request.
   set(log ${CMAKE_CURRENT_BINARY_DIR}/wl_online_ratestep_${v}.log)
   wl_test(wl_online_ratestep_${v} ARGS
@@ -94,6 +101,9 @@ endif()
 # Bad command lines: one line naming the value and what is accepted, exit 2.
 wl_test(wl_bad_args_online ARGS --exit 2 --stderr "^online: bad --rate value 'abc': expected"
   -- online --rate abc)
+wl_test(wl_bad_args_online_copy_in ARGS --exit 2
+  --stderr "^online: bad --copy-in-bytes value 'lots': expected an integer from 0"
+  -- online --copy-in-bytes lots)
 wl_test(wl_bad_args_batch ARGS --exit 2
   --stderr "^batch: bad --sync value 'sometimes': expected iter or none"
   -- batch --sync sometimes)
