@@ -365,8 +365,9 @@ static void table_histograms(struct view *v, const struct xobs_proc_stats *cur,
 static bool active(const struct xobs_proc_stats *p, const struct delta *d,
                    const struct proc_view *pv)
 {
+	/* An exit is shown even in a quiet interval: it is the process's last row. */
 	return d->launches || d->copies || d->syncs || d->ioctls || p->in_flight ||
-	       pv->interval.seen;
+	       pv->interval.seen || p->exited;
 }
 
 static void remember(struct proc_view *pv, const struct xobs_proc_stats *cur, uint64_t t)

@@ -20,7 +20,10 @@ def main():
     obs = Observer(ctl, ["--interval", "500ms"])
     try:
         time.sleep(0.5)
-        p = subprocess.Popen([bindir + "/online", "--rate", "200", "--duration", "2",
+        # Long enough to outlast the attach: it waits behind the uprobe detaches of every
+        # other GPU process that exited on the machine (about 0.1 s per probe, kernel-wide,
+        # and each process holds its launch and memory-command probes), seconds on a busy one.
+        p = subprocess.Popen([bindir + "/online", "--rate", "200", "--duration", "6",
                               "--warmup", "0"], env=sim_env(name, simlib),
                              stdout=subprocess.PIPE, text=True)
         out, _ = p.communicate(timeout=60)
