@@ -58,13 +58,22 @@ class Observer:
         self.proc = subprocess.Popen([ctl, "observe", "--json"] + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.stderr = []
+        self.stdout = []
         self.ready = threading.Event()
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)
         self.reader.start()
+        # Read as it comes: an observer blocked on a full pipe would stall its loop, and the
+        # SIGINT that stops it would interrupt the write and lose part of a line.
+        self.out_reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.out_reader.start()
         if not self.ready.wait(ready_timeout) or self.proc.poll() is not None:
             self.proc.kill()
-            out, _ = self.proc.communicate()
+            self.proc.wait()
             fail("observer did not start: rc=%s stderr=%r" % (self.proc.returncode, self.stderr))
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            self.stdout.append(line)
 
     def _read_stderr(self):
         for line in self.proc.stderr:
@@ -79,8 +88,10 @@ class Observer:
         GPU process on a busy machine holds hundreds."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-        out, _ = self.proc.communicate(timeout=timeout)
+        self.proc.wait(timeout=timeout)
+        self.out_reader.join(30)
         self.reader.join(5)
+        out = "".join(self.stdout)
         if self.proc.returncode != 0:
             fail("observer exited %d: %s" % (self.proc.returncode, "\n".join(self.stderr)))
         objs = []
