@@ -73,6 +73,10 @@ struct xs_stream {
 	/* When the shim saw the stream's newest completed marker done, and how late it may
 	 * have seen it (device lock held): the start of the next command's timing. */
 	uint64_t prev_obs_ns, prev_unc_ns;
+	/* Threads inside a sync that drains this stream (changed under the device lock):
+	 * other threads record no marker on it meanwhile, or the application's next query
+	 * after its sync could find that marker pending. */
+	_Atomic uint32_t draining;
 };
 
 enum {
@@ -209,6 +213,9 @@ void xs_launch_end_completed(struct xs_ticket *t, bool ok);
 void xs_sync_begin(struct xs_dev *d, struct xs_stream *drained);
 /* After a sync on d returned: reap markers, close the burst if nothing is left, count it. */
 void xs_sync_end(struct xs_dev *d);
+/* xs_sync_end for a sync begun with a non-NULL `drained` (credit it first): other threads
+ * may mark the stream again. */
+void xs_sync_end_drained(struct xs_stream *drained);
 /* Every used device: xs_sync_end (after a sync whose device is unknown). */
 void xs_sync_end_all(void);
 

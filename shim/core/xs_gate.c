@@ -202,7 +202,10 @@ void xs_record_marker_locked(struct xs_dev *d, struct xs_stream *s)
 {
 	uint64_t seq = atomic_load(&s->submitted);
 	uint64_t marked = atomic_load(&s->marked);
-	if (seq <= marked)
+	/* Nothing to learn about commands already known complete (a sync credited them): a
+	 * marker recorded now would only put a command of ours into a stream the application
+	 * has just drained, and its next query of that stream could answer "not ready". */
+	if (seq <= marked || seq <= atomic_load(&s->done))
 		return;
 	if (d->nmarkers == XS_MARKERS)
 		reap_locked(d);
@@ -270,7 +273,8 @@ static void flush_locked(struct xs_dev *d, struct xs_stream *skip)
 {
 	for (int i = 0; i < XS_MAX_STREAMS; i++) {
 		struct xs_stream *s = &xs.streams[i];
-		if (s == skip || atomic_load(&s->state) != XS_STREAM_LIVE || s->dev != d)
+		if (s == skip || atomic_load(&s->state) != XS_STREAM_LIVE || s->dev != d ||
+		    atomic_load(&s->draining))
 			continue;
 		if (atomic_load(&s->submitted) > atomic_load(&s->marked) && s->be->can_record(s))
 			xs_record_marker_locked(d, s);
@@ -572,11 +576,23 @@ void xs_launch_end_completed(struct xs_ticket *t, bool ok)
 
 void xs_sync_begin(struct xs_dev *d, struct xs_stream *drained)
 {
-	if (!d || xs_capturing())
+	if (!d)
 		return;
 	pthread_mutex_lock(&d->lock);
-	flush_locked(d, drained);
+	if (drained)
+		atomic_fetch_add(&drained->draining, 1);
+	if (!xs_capturing())
+		flush_locked(d, drained);
 	pthread_mutex_unlock(&d->lock);
+}
+
+void xs_sync_end_drained(struct xs_stream *drained)
+{
+	struct xs_dev *d = drained->dev;
+	pthread_mutex_lock(&d->lock);
+	atomic_fetch_sub(&drained->draining, 1);
+	pthread_mutex_unlock(&d->lock);
+	xs_sync_end(d);
 }
 
 void xs_sync_end(struct xs_dev *d)

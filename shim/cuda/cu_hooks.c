@@ -255,7 +255,7 @@ static inline void drain_end(bool full, struct xs_ticket *t, uint64_t snap, CUre
 		return;
 	}
 	xs_launch_end_completed(t, r == CUDA_SUCCESS);
-	xs_sync_end(t->s->dev);
+	xs_sync_end_drained(t->s);
 }
 
 #define DEF_DRAIN_(fn, idx, sym, ptds, full, params, args)                                         \
@@ -298,7 +298,7 @@ static inline CUresult stream_sync(CUresult (*real)(CUstream), CUstream h, bool 
 	CUresult r = real(h);
 	if (r == CUDA_SUCCESS)
 		xs_stream_credit(s, snap);
-	xs_sync_end(s->dev);
+	xs_sync_end_drained(s);
 	return r;
 }
 

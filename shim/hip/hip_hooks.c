@@ -279,7 +279,7 @@ static inline void drain_end(struct xs_ticket *t, uint64_t snap, hipError_t r)
 	if (r == hipSuccess)
 		xs_stream_credit(t->s, snap);
 	xs_launch_end_completed(t, r == hipSuccess);
-	xs_sync_end(t->s->dev);
+	xs_sync_end_drained(t->s);
 }
 
 #define DEF_DRAIN_(fn, idx, sym, spt, stream, params, args)                                        \
@@ -369,7 +369,7 @@ static inline hipError_t stream_sync(hipError_t (*real)(hipStream_t), hipStream_
 	hipError_t r = real(h);
 	if (r == hipSuccess)
 		xs_stream_credit(s, snap);
-	xs_sync_end(s->dev);
+	xs_sync_end_drained(s);
 	return r;
 }
 

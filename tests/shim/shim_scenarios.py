@@ -177,6 +177,9 @@ def scenario_correctness(env, check):
         ("timeslice", 1, ["--resolve", "dlsym"] if VENDOR == "cuda" else None),
         ("concurrent", 1, ["--ptds", "--threads", "6", "--rounds", "12", "--kernel-us", "10"]),
         ("timeslice", 1, ["--fork"]),
+        # Kernels long enough that one thread syncs a stream while another flushes markers:
+        # the query right after the sync must still find the stream idle.
+        ("timeslice", 1, ["--rounds", "40", "--kernel-us", "500"]),
         ("concurrent", 2, ["--devices", "2"]),
         ("timeslice", 1, ["--expect-error"]),
     ]
