@@ -1,10 +1,11 @@
 # Thin wrappers over CMake. `make demo` and `make test` first install what is missing.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo test test-unit test-asan format format-check clean
+.PHONY: all deps build demo test test-unit test-asan test-tsan format format-check clean
 
 all: build
 
@@ -18,20 +19,36 @@ build: deps
 demo: build
 	scripts/demo.sh $(BUILD)
 
-# Every test: the full suite, then the unit tests again under ASan+UBSan, then formatting.
+# Every test: the full suite (the reliability suite's summary table after it), then the unit
+# tests again under ASan+UBSan, the shim and controller tests under TSan, then formatting.
 # Scenario tests assert latencies of real processes on a 2-core machine; a run that a CPU
 # stall spoiled is run again (up to 3 times), and a test that fails 3 times fails. Fuzzers
 # are never retried: a crash they find once is a bug.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600 -LE fuzz --repeat until-pass:3
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600 -L fuzz
+	python3 tests/reliability/summary.py $(BUILD)
 	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory format-check
 
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DXSCHED_SANITIZE=ON -DXSCHED_BPF=OFF $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS) -L unit --timeout 600
+
+# ThreadSanitizer: everything built with -fsanitize=thread (the workloads and the simulated
+# GPU too, so that a preloaded TSan shim runs in TSan processes). The shim's, the
+# controller's and the simulator's unit tests, and the scenarios whose assertions are not
+# about time (TSan slows every process several times): the shim's correctness, window,
+# pass-through and coverage scenarios, and the app-kill and API-error fault tests.
+TSAN_UNIT = ctl_(lathist|latwin|law|allot|cmdest|service|plan|parse|policy|config|pub)|shim_(protocol|gate)|sim_(libcuda|hip_api|model_.*)
+TSAN_SCEN = shim_(correctness|window|passthrough|coverage)_(cuda|hip)|shim_both|reliability_(api_errors|app_kill)
+test-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DXSCHED_TSAN=ON -DXSCHED_BPF=OFF -DXSCHED_FUZZ=OFF $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD_TSAN) -j$(JOBS)
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		ctest --output-on-failure -j$(JOBS) --timeout 600 -R '^($(TSAN_UNIT)|$(TSAN_SCEN))$$'
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
@@ -40,4 +57,4 @@ format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror && echo "format-check: clean"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

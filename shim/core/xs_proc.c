@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "xs_actu.h"
+#include "xs_guard.h"
 #include "xs_internal.h"
 #include "xs_log.h"
 
@@ -194,6 +195,7 @@ static int do_init(struct xs_backend *b)
 			return passthrough(why);
 		}
 		xs.shm = xs.map.shm;
+		xs_guard_arm(xs.map.shm, xs.map.size);
 	}
 	char comm[16] = { 0 };
 	prctl(PR_GET_NAME, comm, 0, 0, 0);

@@ -11,6 +11,7 @@ reaches a daemon or a device: every input is refused while the arguments are par
 command that is still running after a few seconds accepted its input and counts as failed).
 Prints a summary table (entry point, inputs tried, failures). Exit 0 passed, 1 failed.
 """
+import json
 import os
 import subprocess
 import sys
@@ -209,6 +210,12 @@ def main():
         total[0] += tried
         total[1] += failed
     print("%-26s %8d %9d" % ("total", total[0], total[1]))
+    # For the reliability summary table (tests/reliability/summary.py).
+    os.makedirs(os.path.join(build, "reliability"), exist_ok=True)
+    with open(os.path.join(build, "reliability", "badinput.json"), "w") as f:
+        json.dump({"suite": "badinput", "test": "badinput_sweep", "faults": 0, "processes": 0,
+                   "commands": 0, "inputs": total[0], "failures": total[1]}, f)
+        f.write("\n")
     return 1 if failures else 0
 
 

@@ -78,6 +78,7 @@ def end_batch(t, s, b, what):
     b.send_signal(signal.SIGINT)
     rc, res, err = finish(b)
     ground_truth(t, s, b, res, what, kernels=res["kernels"] if res else None)
+    return err
 
 
 def testctl_pids(s):
@@ -245,7 +246,10 @@ def shm(build, t):
         t.check(s.tool("xs-shm-fault", "truncate", "0").returncode == 0, "truncated to 0")
         time.sleep(1.0)
         runs = rep.stop()
-        end_batch(t, s, b, "batch through the corruption")
+        err = end_batch(t, s, b, "batch through the corruption")
+        shrank = [l for l in err.splitlines() if "segment shrank" in l]
+        t.check(len(shrank) == 1 and "passing all calls through" in shrank[0],
+                f"batch said once that the segment shrank: {shrank}")
         check_runs(t, s, runs, "correctness through the corruption")
 
 
