@@ -4,11 +4,15 @@
 
 #include <stdlib.h>
 
+#include "resident.h"
+
 int latwin_init(struct latwin *w, uint64_t span_ns, uint32_t nslots, uint64_t now_ns)
 {
 	if (!nslots || span_ns < nslots)
 		return -1;
-	w->slot = calloc(nslots, sizeof(*w->slot));
+	/* Resident at once: otherwise the window's memory would creep up over hours as
+	 * samples reach buckets of each slot for the first time. */
+	w->slot = resident_calloc(nslots, sizeof(*w->slot));
 	if (!w->slot)
 		return -1;
 	w->nslots = nslots;

@@ -24,7 +24,7 @@ struct latwin {
 };
 
 /* A window of `span_ns` in `nslots` slots starting at `now_ns`. 0, or -1 (bad arguments,
- * no memory). */
+ * no memory). Its slots are allocated here, resident at once (resident.h), and never again. */
 int latwin_init(struct latwin *w, uint64_t span_ns, uint32_t nslots, uint64_t now_ns);
 void latwin_free(struct latwin *w);
 /* Forget every sample (keeps the geometry). */

@@ -2,17 +2,14 @@
 /* Services' allowances to per-entry windows (plan.h). */
 #include "plan.h"
 
-#include <stdlib.h>
-
 static bool under(const struct plan_svc *s, const struct plan_entry *e)
 {
 	return e->gpu == s->gpu && e->prio > s->prio && !e->fixed;
 }
 
 void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, size_t ne,
-               const struct allot_params *ap)
+               const struct allot_params *ap, struct allot_proc *lp)
 {
-	struct allot_proc *lp = calloc(ne ? ne : 1, sizeof(*lp));
 	struct allot_params sp = *ap;
 
 	for (size_t i = 0; i < nsvcs; i++) {
@@ -25,21 +22,18 @@ void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, 
 				continue;
 			if (e[j].cmd_ns <= 0)
 				s->ff_ok = false;
-			if (lp)
-				lp[n] = (struct allot_proc){ .cmd_ns = e[j].cmd_ns,
-					                     .wmax = e[j].wmax };
+			lp[n] = (struct allot_proc){ .cmd_ns = e[j].cmd_ns, .wmax = e[j].wmax };
 			n++;
 		}
 		s->n_low = n;
 		sp.burst_cmds = s->burst_cmds;
-		if (!lp || !n) {
+		if (!n) {
 			/* Nobody under it: an empty ladder, the law holds at its top. */
 			s->a_top_ns = s->b_top_ns = 0;
 			continue;
 		}
 		allot_tops(lp, n, &sp, &s->a_top_ns, &s->b_top_ns);
 	}
-	free(lp);
 }
 
 void plan_grants(const struct plan_svc *svcs, size_t nsvcs, struct plan_entry *e, size_t ne,

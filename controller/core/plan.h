@@ -38,8 +38,10 @@ struct plan_entry {
 	struct allot_out out;
 };
 
+/* Each service's ladder tops. `scratch` holds at least `ne` elements: the caller's, so that
+ * the control loop allocates nothing per interval. */
 void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, size_t ne,
-               const struct allot_params *ap);
+               const struct allot_params *ap, struct allot_proc *scratch);
 void plan_grants(const struct plan_svc *svcs, size_t nsvcs, struct plan_entry *e, size_t ne,
                  const struct allot_params *ap);
 

@@ -4,50 +4,75 @@
  * the policy's decision with the operator's overrides, services, and the `set` mailbox.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon_int.h"
+
+/* The start of /proc/<pid>/<name> into buf, NUL-terminated; false when unreadable. A
+ * read(2) into the caller's buffer, not stdio: nothing is allocated per process seen. */
+static bool read_proc(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	buf[have] = '\0';
+	return have > 0;
+}
+
+static const char *next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl && nl[1] ? nl + 1 : NULL;
+}
 
 /* Real uid from /proc/<pid>/status; -1 when unreadable. */
 static int64_t read_uid(pid_t pid)
 {
-	char path[64], line[256];
-	long long uid = -1;
-	FILE *f;
+	char buf[4096];
+	long long uid;
+	const char *line;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!read_proc(pid, "status", buf, sizeof(buf)))
 		return -1;
-	while (fgets(line, sizeof(line), f))
+	for (line = buf; line; line = next_line(line))
 		if (sscanf(line, "Uid: %lld", &uid) == 1)
-			break;
-	fclose(f);
-	return uid;
+			return uid;
+	return -1;
 }
 
 /* The cgroup v2 path ("0::/path") from /proc/<pid>/cgroup. */
-static bool read_cgroup(pid_t pid, char *buf, size_t len)
+static bool read_cgroup(pid_t pid, char *out, size_t len)
 {
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
+	char buf[4096];
+	const char *line;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!read_proc(pid, "cgroup", buf, sizeof(buf)))
 		return false;
-	while (fgets(line, sizeof(line), f)) {
+	for (line = buf; line; line = next_line(line)) {
 		if (strncmp(line, "0::", 3))
 			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, len, "%.*s", (int)(len - 1), line + 3);
-		found = true;
-		break;
+		snprintf(out, len, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+		return true;
 	}
-	fclose(f);
-	return found;
+	return false;
 }
 
 void census_identity(struct dproc *p)
@@ -86,15 +111,35 @@ void decide(struct daemon *d, struct dproc *p)
 	}
 }
 
-static void forget(struct dproc *p)
+struct entlat *dgpu_lat(struct daemon *d, struct dgpu *dg)
 {
+	if (dg->lat >= 0)
+		return &d->lat[dg->lat];
+	for (int i = 0; i < CTL_PUB_ENTRIES; i++) {
+		if (d->lat_owner[i])
+			continue;
+		memset(&d->lat[i], 0, sizeof(d->lat[i]));
+		d->lat_owner[i] = dg;
+		dg->lat = i;
+		return &d->lat[i];
+	}
+	return NULL;
+}
+
+static void forget(struct daemon *d, struct dproc *p)
+{
+	for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+		if (p->g[g].lat >= 0 && d->lat_owner[p->g[g].lat] == &p->g[g])
+			d->lat_owner[p->g[g].lat] = NULL;
 	memset(p, 0, sizeof(*p));
 	p->slot = -1;
+	for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+		p->g[g].lat = -1;
 }
 
 static void adopt(struct daemon *d, struct dproc *p, int slot, struct xsched_proc *sp, pid_t pid)
 {
-	forget(p);
+	forget(d, p);
 	p->live = true;
 	p->slot = slot;
 	p->pid = pid;
@@ -123,13 +168,13 @@ void census(struct daemon *d)
 
 		if (!sp) {
 			if (p->live)
-				forget(p);
+				forget(d, p);
 			continue;
 		}
 		pid = atomic_load(&sp->pid);
 		if (pid <= 0) {
 			if (p->live)
-				forget(p);
+				forget(d, p);
 			continue;
 		}
 		if (!p->live || p->pid != pid || p->start_time != sp->start_time) {

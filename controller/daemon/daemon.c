@@ -12,6 +12,7 @@
 #include "daemon_int.h"
 #include "ebpf.h"
 #include "parse.h"
+#include "resident.h"
 #ifdef XSCHED_HAVE_METRICS
 #include "metrics.h"
 #endif
@@ -38,10 +39,12 @@ static void drain_rings(struct daemon *d)
 		while ((n = xsched_ring_read(&sp->ring, buf, 64, true)) > 0) {
 			for (size_t k = 0; k < n; k++) {
 				uint32_t g = buf[k].gpu;
+				struct entlat *l;
 
 				if (g >= XSCHED_MAX_GPUS)
 					continue;
-				entlat_add(&p->g[g].lat, buf[k].end_ns, buf[k].latency_ns);
+				if ((l = dgpu_lat(d, &p->g[g])))
+					entlat_add(l, buf[k].end_ns, buf[k].latency_ns);
 				if (p->g[g].svc < 0)
 					continue;
 				svc_sample(&d->svcs[p->g[g].svc].s, buf[k].end_ns,
@@ -125,7 +128,7 @@ static void run_laws(struct daemon *d)
 			.burst_cmds = s->s.burst_cmds,
 		};
 	}
-	plan_tops(d->psvc, d->npsvc, d->pent, d->npent, &d->ap);
+	plan_tops(d->psvc, d->npsvc, d->pent, d->npent, &d->ap, d->scratch);
 	for (int i = 0; i < D_MAX_SVCS; i++) {
 		struct dsvc *s = &d->svcs[i];
 		struct plan_svc *ps;
@@ -334,7 +337,9 @@ static struct metrics *metrics_begin(const struct daemon *d, bool *failed)
 
 int ctl_daemon_run(const struct ctl_opts *o)
 {
-	struct daemon *d = calloc(1, sizeof(*d));
+	/* Resident from the start: the state is fixed arrays, and pages first touched as slots
+	 * are taken further in would look like a leak (resident.h). */
+	struct daemon *d = resident_calloc(1, sizeof(*d));
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t next;
 	int rc = 0;
@@ -344,8 +349,11 @@ int ctl_daemon_run(const struct ctl_opts *o)
 		return 1;
 	}
 	d->o = *o;
-	for (int i = 0; i < XSCHED_MAX_PROCS; i++)
+	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
 		d->procs[i].slot = -1;
+		for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+			d->procs[i].g[g].lat = -1;
+	}
 	d->ap = (struct allot_params){ .cmd_default_ns = D_CMD_DEFAULT_NS, .idle_floor = 1 };
 	if (attach(d)) {
 		free(d);

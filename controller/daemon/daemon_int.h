@@ -36,7 +36,7 @@ struct dgpu {
 	bool written; /* grant_written/budget_written hold what is in shared memory */
 	uint64_t grant_written;
 	uint32_t budget_written;
-	struct entlat lat; /* shown by status/top/exporter, not used by the law */
+	int lat; /* its latencies in daemon.lat[] (status/top/exporter, not the law); -1: none */
 };
 
 /* One shimmed process (one protocol slot), or one observed by eBPF only (slot -1). */
@@ -90,12 +90,22 @@ struct daemon {
 	} pmap[CTL_PUB_ENTRIES];
 	size_t npent;
 	struct allot_params ap;
+	struct allot_proc scratch[CTL_PUB_ENTRIES]; /* plan_tops()'s working memory */
+	/* Burst latencies shown per process x GPU, for the pairs that reported any: a pool
+	 * as large as the status segment's entries, instead of one record in each of a
+	 * process's XSCHED_MAX_GPUS (most use one GPU). lat_owner[i]: the dgpu holding
+	 * lat[i], NULL when free. */
+	struct entlat lat[CTL_PUB_ENTRIES];
+	struct dgpu *lat_owner[CTL_PUB_ENTRIES];
 	bool warned_full;
 	struct busy_audit audit;
 };
 
 /* census.c */
 void census(struct daemon *d);
+/* dg's latency record, taken from the pool at its first sample; NULL when the pool is
+ * exhausted (its latencies are then not shown; the law does not use them). */
+struct entlat *dgpu_lat(struct daemon *d, struct dgpu *dg);
 /* uid and cgroup of p->pid, from /proc. */
 void census_identity(struct dproc *p);
 void decide(struct daemon *d, struct dproc *p);

@@ -51,6 +51,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct ev q[E_QUEUE];
 	size_t qn;
+	struct ev batch[E_QUEUE]; /* the control loop's copy of q, taken under the lock */
 	uint64_t qdropped;
 	struct eproc procs[E_MAX_PROCS];
 	bool warned_gpu, warned_full;
@@ -224,6 +225,12 @@ void ebpf_start(struct daemon *d)
 		snprintf(d->note, sizeof(d->note), "eBPF unavailable: %.100s", err);
 		return;
 	}
+	/* Every page of the queues and the process table resident now, before the thread
+	 * runs: filled deeper only at peaks, they would make the controller's memory creep
+	 * up for as long as it runs although nothing leaks (as the daemon's state, resident.h). */
+	memset(eb.q, 0, sizeof(eb.q));
+	memset(eb.batch, 0, sizeof(eb.batch));
+	memset(eb.procs, 0, sizeof(eb.procs));
 	if (pthread_create(&eb.thread, NULL, observer_thread, NULL)) {
 		xobs_close(eb.o);
 		eb.o = NULL;
@@ -239,7 +246,7 @@ void ebpf_start(struct daemon *d)
 
 void ebpf_poll(struct daemon *d)
 {
-	static struct ev batch[E_QUEUE];
+	struct ev *batch = eb.batch;
 	size_t n;
 
 	if (!eb.running)

@@ -68,7 +68,8 @@ static void put_entry(struct ctl_pub_entry *o, const struct daemon *d, size_t k)
 		o->blocked_ns = atomic_load(&sp->gpu[g].blocked_ns);
 		o->bursts = atomic_load(&sp->gpu[g].bursts);
 	}
-	entlat_put(&dg->lat, d->now, o);
+	if (dg->lat >= 0)
+		entlat_put(&d->lat[dg->lat], d->now, o);
 }
 
 void publish(struct daemon *d)

@@ -12,6 +12,8 @@
 #define MS 1000000.0
 
 static const struct allot_params ap = { .cmd_default_ns = 500 * US, .idle_floor = 1 };
+/* plan_tops() works in the caller's memory: room for the largest case below. */
+static struct allot_proc scratch[8];
 
 static void two_levels_one_gpu(void **state)
 {
@@ -30,7 +32,7 @@ static void two_levels_one_gpu(void **state)
 	};
 
 	(void)state;
-	plan_tops(&s, 1, e, 6, &ap);
+	plan_tops(&s, 1, e, 6, &ap, scratch);
 	assert_int_equal(s.n_low, 2);
 	assert_true(s.ff_ok);
 	assert_true(s.a_top_ns == 2 * 64 * 200 * US);
@@ -63,7 +65,7 @@ static void three_levels_take_the_tightest(void **state)
 	};
 
 	(void)state;
-	plan_tops(s, 2, e, 2, &ap);
+	plan_tops(s, 2, e, 2, &ap, scratch);
 	assert_int_equal(s[0].n_low, 2);
 	assert_int_equal(s[1].n_low, 1);
 	plan_grants(s, 2, e, 2, &ap);
@@ -80,7 +82,7 @@ static void nobody_active_means_floor(void **state)
 	struct plan_entry e = { .gpu = 0, .prio = 1, .active = false, .wmax = 64 };
 
 	(void)state;
-	plan_tops(&s, 1, &e, 1, &ap);
+	plan_tops(&s, 1, &e, 1, &ap, scratch);
 	assert_int_equal(s.n_low, 0);
 	assert_true(s.a_top_ns == 0);
 	plan_grants(&s, 1, &e, 1, &ap);
