@@ -7,6 +7,14 @@
  * call into the real dlsym, so RTLD_NEXT keeps its meaning for our caller.
  *
  * The real dlsym comes from dlvsym(RTLD_NEXT, "dlsym", <glibc version>).
+ *
+ * Sanitizers: the TSan and ASan runtimes look their interceptors' targets up with
+ * dlsym(RTLD_NEXT, ...) while they initialise, and a preloaded library's dlsym comes first:
+ * ours is called before the runtime can record anything. So the interposer is never
+ * instrumented (an instrumented entry into an uninitialised TSan runtime crashed every
+ * process at start), and its last call must be a tail call at any optimisation level (an
+ * instrumented or unoptimised build would call the real dlsym from here, and RTLD_NEXT would
+ * then mean "after libxsched.so": the sanitizer would find its own interceptors again).
  */
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -14,9 +22,20 @@
 
 #include "xs_interpose.h"
 
+#if defined(__clang__)
+#define XS_UNINSTRUMENTED __attribute__((disable_sanitizer_instrumentation))
+#define XS_TAIL_CALL      __attribute__((musttail))
+#else
+/* GCC has no guaranteed tail call: optimisation on for these few lines makes it one. */
+#define XS_UNINSTRUMENTED                                                                          \
+	__attribute__((no_sanitize_thread, no_sanitize_address, no_sanitize_undefined,             \
+	               optimize("O2")))
+#define XS_TAIL_CALL
+#endif
+
 static _Atomic(xs_dlsym_fn) real_dlsym_fn;
 
-xs_dlsym_fn xs_real_dlsym(void)
+XS_UNINSTRUMENTED xs_dlsym_fn xs_real_dlsym(void)
 {
 	xs_dlsym_fn f = atomic_load_explicit(&real_dlsym_fn, memory_order_acquire);
 	if (__builtin_expect(f != NULL, 1))
@@ -36,7 +55,7 @@ static void *vendor_dlsym(void *handle, const char *name, void *(*substitute)(co
 	return fn ? substitute(name, fn) : NULL;
 }
 
-XS_EXPORT void *dlsym(void *handle, const char *name)
+XS_EXPORT XS_UNINSTRUMENTED void *dlsym(void *handle, const char *name)
 {
 	if (handle != RTLD_NEXT && handle != RTLD_DEFAULT) {
 		if (name[0] == 'c' && name[1] == 'u')
@@ -47,5 +66,6 @@ XS_EXPORT void *dlsym(void *handle, const char *name)
 #endif
 	}
 	/* A tail call: the real dlsym sees our caller's return address (RTLD_NEXT). */
-	return xs_real_dlsym()(handle, name);
+	xs_dlsym_fn real = xs_real_dlsym();
+	XS_TAIL_CALL return real(handle, name);
 }
