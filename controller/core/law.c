@@ -57,6 +57,18 @@ void law_init(struct law *l, const struct law_params *p, uint64_t now_ns)
 	};
 }
 
+bool law_start_open(struct law *l, double top_ns, uint64_t now_ns)
+{
+	if (l->increases || l->decreases || l->x_ns > 0 || l->state != LAW_SUSPENDED || top_ns <= 0)
+		return false;
+	l->x_ns = top_ns;
+	l->state = LAW_HOLDING;
+	l->why = "starting open: a native priority knob ranks every lower process below";
+	l->last_change_ns = now_ns;
+	l->increases++;
+	return true;
+}
+
 /* Forget what failed probes taught: the conditions they were judged under are gone. */
 static void backoff_reset(struct law *l)
 {

@@ -17,15 +17,20 @@ void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, 
 		size_t n = 0;
 
 		s->ff_ok = true;
+		s->native_below = true;
 		for (size_t j = 0; j < ne; j++) {
 			if (!under(s, &e[j]) || !e[j].active)
 				continue;
 			if (e[j].cmd_ns <= 0)
 				s->ff_ok = false;
+			if (!e[j].native_below)
+				s->native_below = false;
 			lp[n] = (struct allot_proc){ .cmd_ns = e[j].cmd_ns, .wmax = e[j].wmax };
 			n++;
 		}
 		s->n_low = n;
+		if (!n)
+			s->native_below = false;
 		sp.burst_cmds = s->burst_cmds;
 		if (!n) {
 			/* Nobody under it: an empty ladder, the law holds at its top. */

@@ -24,6 +24,9 @@ struct plan_svc {
 	size_t n_low; /* active entries under it */
 	double a_top_ns, b_top_ns;
 	bool ff_ok; /* every active entry under it has a duration estimate */
+	/* Every active entry under it is ranked below it by a native knob as well (MPS client
+	 * priority): the law may start open (law_start_open). */
+	bool native_below;
 };
 
 struct plan_entry {
@@ -31,8 +34,9 @@ struct plan_entry {
 	bool active;
 	bool fixed; /* static window from policy or xsched-ctl set */
 	uint32_t fixed_window;
-	double cmd_ns; /* per-command GPU time; <= 0: unknown */
-	uint32_t wmax; /* largest window it may be granted */
+	double cmd_ns;     /* per-command GPU time; <= 0: unknown */
+	uint32_t wmax;     /* largest window it may be granted */
+	bool native_below; /* the platform ranks it below normal too (MPS client priority) */
 	/* Filled by plan_grants(). */
 	bool controlled; /* under at least one service */
 	struct allot_out out;

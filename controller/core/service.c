@@ -63,6 +63,12 @@ void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t co
 	s->samples++;
 }
 
+void svc_restart(struct svc *s, uint64_t now_ns)
+{
+	lathist_reset(&s->since);
+	s->since_start_ns = now_ns;
+}
+
 bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, bool ff_ok)
 {
 	struct law_input in;
@@ -88,10 +94,8 @@ bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, 
 	s->last_p99_ns = in.win_p99_ns;
 	s->last_win_n = in.win_n;
 	restart = law_tick(&s->law, &in);
-	if (restart) {
-		lathist_reset(&s->since);
-		s->since_start_ns = now_ns;
-	}
+	if (restart)
+		svc_restart(s, now_ns);
 	s->int_n = s->int_viol = s->int_max_ns = 0;
 	return restart;
 }

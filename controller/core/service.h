@@ -44,5 +44,7 @@ void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t co
 /* One control interval; see law.h for a_top, b_top and ff_ok. Returns law_tick()'s
  * value. */
 bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, bool ff_ok);
+/* The allowance changed outside svc_tick (law_start_open): samples count afresh from now. */
+void svc_restart(struct svc *s, uint64_t now_ns);
 
 #endif

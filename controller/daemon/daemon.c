@@ -100,11 +100,12 @@ static void build_entries(struct daemon *d)
 			*e = (struct plan_entry){
 				.gpu = g,
 				.prio = p->dec.prio,
-				.active = d->now < dg->active_until_ns,
-				.fixed = p->dec.has_window,
-				.fixed_window = p->dec.window,
-				.cmd_ns = dg->est.est_ns,
-				.wmax = wmax_of(d, sp),
+				.active = d->now<dg->active_until_ns, .fixed = p->dec.has_window,
+				                 .fixed_window = p->dec.window,
+				                 .cmd_ns = dg->est.est_ns, .wmax = wmax_of(d, sp),
+				                 .native_below = p->dec.prio>
+				                  XSCHED_PRIO_NORMAL &&
+				          (atomic_load(&sp->actuators) & XSCHED_ACT_MPS_PRIO),
 			};
 		}
 	}
@@ -140,6 +141,13 @@ static void run_laws(struct daemon *d)
 		ps = &d->psvc[s->plan];
 		before = s->s.law.state;
 		x0 = s->s.law.x_ns;
+		if (ps->native_below &&
+		    law_start_open(&s->s.law, ps->a_top_ns + ps->b_top_ns, d->now)) {
+			svc_restart(&s->s, d->now);
+			if (d->o.verbose)
+				fprintf(stderr, "xsched-ctl: %s gpu%d: %s\n", s->s.name, s->s.gpu,
+				        s->s.law.why);
+		}
 		svc_tick(&s->s, d->now, ps->a_top_ns, ps->b_top_ns, ps->ff_ok);
 		ps->x_ns = s->s.law.x_ns;
 		if (d->o.verbose && (before != s->s.law.state || x0 != s->s.law.x_ns)) {

@@ -207,6 +207,61 @@ static void burst_goes_to_floor_within_one_interval(void **state)
 	loop_free(&lp);
 }
 
+/* A native knob that already protects the service (MPS client priority): the allowance costs
+ * it nothing. Started open, the law stays open: batch keeps everything. */
+static void open_start_stays_open_where_the_knob_suffices(void **state)
+{
+	struct loop lp;
+	struct plant knob = fifo;
+
+	(void)state;
+	knob.gain = knob.busy_gain = 0;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	assert_true(law_start_open(&LAW(&lp), 12 * MS, lp.now));
+	assert_true(LAW(&lp).x_ns == 12 * MS);
+	assert_int_equal(LAW(&lp).state, LAW_HOLDING);
+	run_for(&lp, &knob, 30000 * MS);
+	assert_true(LAW(&lp).x_ns == 12 * MS);
+	assert_int_equal(LAW(&lp).decreases, 0);
+	loop_free(&lp);
+}
+
+/* The knob is not enough (the allowance delays the service as in a FIFO queue): the open
+ * start meets violations, tightens within the interval, and the target then holds. */
+static void open_start_tightens_where_the_knob_falls_short(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	assert_true(law_start_open(&LAW(&lp), 12 * MS, lp.now));
+	run_for(&lp, &fifo, 3000 * MS);
+	assert_true(LAW(&lp).decreases > 0);
+	assert_true(LAW(&lp).x_ns < 12 * MS);
+	for (int s = 0; s < 20; s++) {
+		run_for(&lp, &fifo, 1000 * MS);
+		assert_true(lp.last_bucket_p99 <= 3 * MS);
+	}
+	loop_free(&lp);
+}
+
+/* Only a law that has not acted yet starts open: a knob appearing later changes nothing the
+ * law learnt. */
+static void open_start_only_before_the_first_change(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	assert_true(LAW(&lp).increases > 0);
+	assert_false(law_start_open(&LAW(&lp), 12 * MS, lp.now));
+	loop_free(&lp);
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	assert_false(law_start_open(&LAW(&lp), 0, lp.now)); /* nobody under it */
+	loop_free(&lp);
+}
+
 static void load_spike_recovers_within_two_seconds(void **state)
 {
 	struct loop lp;
@@ -564,6 +619,9 @@ int main(void)
 		cmocka_unit_test(tight_target_near_solo),
 		cmocka_unit_test(burst_goes_to_floor_within_one_interval),
 		cmocka_unit_test(load_spike_recovers_within_two_seconds),
+		cmocka_unit_test(open_start_stays_open_where_the_knob_suffices),
+		cmocka_unit_test(open_start_tightens_where_the_knob_falls_short),
+		cmocka_unit_test(open_start_only_before_the_first_change),
 		cmocka_unit_test(unreachable_without_windup),
 		cmocka_unit_test(unreachable_clears_when_load_falls),
 		cmocka_unit_test(slack_opens_everything),

@@ -91,12 +91,46 @@ static void nobody_active_means_floor(void **state)
 	assert_int_equal(e.out.w_busy, 0);
 }
 
+/* A service may start open only when every active process under it is ranked below it by a
+ * native knob too; idle ones, and other GPUs', do not count. */
+static void native_below_needs_every_active_entry(void **state)
+{
+	struct plan_svc s = { .gpu = 0, .prio = 0, .burst_cmds = 1 };
+	struct plan_entry e[] = {
+		{ .gpu = 0,
+		  .prio = 2,
+		  .active = true,
+		  .cmd_ns = 100 * US,
+		  .wmax = 64,
+		  .native_below = true },
+		{ .gpu = 0, .prio = 2, .active = false, .wmax = 64 },
+		{ .gpu = 1, .prio = 2, .active = true, .wmax = 64 },
+		{ .gpu = 0,
+		  .prio = 2,
+		  .active = true,
+		  .cmd_ns = 100 * US,
+		  .wmax = 64,
+		  .native_below = true },
+	};
+
+	(void)state;
+	plan_tops(&s, 1, e, 4, &ap, scratch);
+	assert_true(s.native_below);
+	e[3].native_below = false;
+	plan_tops(&s, 1, e, 4, &ap, scratch);
+	assert_false(s.native_below);
+	e[0].active = e[3].active = false;
+	plan_tops(&s, 1, e, 4, &ap, scratch);
+	assert_false(s.native_below); /* nobody under it */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_levels_one_gpu),
 		cmocka_unit_test(three_levels_take_the_tightest),
 		cmocka_unit_test(nobody_active_means_floor),
+		cmocka_unit_test(native_below_needs_every_active_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
