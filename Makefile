@@ -41,12 +41,12 @@ test-asan: deps
 # of the shim core (gate, markers, bursts, with its threads), the protocol, the controller
 # (laws, status mailbox) and the simulated GPU model; shim_exec preloads the TSan-built
 # libxsched.so (exec, RTLD_NEXT through its dlsym interposer). Not covered yet: the shim
-# scenarios on the simulated GPU (shim_correctness_cuda, shim_window_cuda, ...): the
-# simulated libcuda's lock-free "anything to drain?" check (tests/sim/model/segment.c,
-# sim_nothing_to_drain) reads counts that the model writes plainly under its lock
-# (api.c: pending++), a race TSan reports in the workload itself, with or without the shim;
-# so they and the fault tests run only in the ordinary build; sim_libcuda fails one assertion
-# (test_libcuda.c:347) and sim_model_model its slice timings under TSan's slowdown.
+# scenarios on the simulated GPU (shim_correctness_cuda, shim_window_cuda, ...). Built with
+# TSan, the simulated libcuda itself misbehaves: the correctness workload alone, without the
+# shim, fails with CUDA_ERROR_INVALID_CONTEXT and sim_libcuda fails one assertion
+# (test_libcuda.c:347), so these and the fault tests run only in the ordinary build (the
+# model's lock-free drain check, which TSan reported first, now reads counts written
+# atomically); sim_model_model fails its slice timings under TSan's slowdown.
 TSAN_UNIT = ctl_(lathist|latwin|law|allot|cmdest|service|plan|parse|policy|config|pub|resident)|shim_(protocol|gate|exec)|sim_(hip_api|model_robust)
 test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) -DXSCHED_TSAN=ON -DXSCHED_BPF=OFF -DXSCHED_FUZZ=OFF $(CMAKE_ARGS) >/dev/null

@@ -194,7 +194,8 @@ static void enqueue(struct sim_shm *s, int p, uint32_t si, uint32_t i, const str
 			d->fifo_head = i;
 		d->fifo_tail = i;
 	}
-	pr->pending++;
+	/* Atomic: sim_nothing_to_drain() reads it without the lock. */
+	__atomic_add_fetch(&pr->pending, 1, __ATOMIC_RELAXED);
 	x->pending++;
 	x->used = 1;
 	if (sim_is_work(c->kind)) {
@@ -389,7 +390,7 @@ void simgpu_drain_completed_times(simgpu_drain_fn fn, void *arg)
 			struct sim_cmd *c = &s->cmd[i];
 
 			batch[n] = (struct drained){ c->tag, c->start_ns, c->end_ns };
-			pr->done_head = c->next;
+			__atomic_store_n(&pr->done_head, c->next, __ATOMIC_RELAXED);
 			if (pr->done_head == SIM_NIL)
 				pr->done_tail = SIM_NIL;
 			retire(s, i);

@@ -104,7 +104,7 @@ static void complete(struct sim_shm *s, uint32_t i)
 		if (p->done_tail != SIM_NIL)
 			s->cmd[p->done_tail].next = i;
 		else
-			p->done_head = i;
+			__atomic_store_n(&p->done_head, i, __ATOMIC_RELAXED);
 		p->done_tail = i;
 	}
 	/* After the append: the owner's lock-free "anything to drain?" check reads pending
@@ -551,7 +551,8 @@ void sim_drop_proc(struct sim_shm *s, int p)
 		if (st->state != STREAM_FREE && st->proc == p)
 			sim_stream_release(s, i);
 	}
-	pr->done_head = pr->done_tail = SIM_NIL;
-	pr->pending = 0;
+	__atomic_store_n(&pr->done_head, SIM_NIL, __ATOMIC_RELAXED);
+	pr->done_tail = SIM_NIL;
+	__atomic_store_n(&pr->pending, 0, __ATOMIC_RELEASE);
 	pr->state = PROC_DEAD;
 }

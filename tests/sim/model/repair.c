@@ -50,8 +50,9 @@ static void reset_lists(struct sim_shm *s)
 	for (uint32_t p = 0; p < SIMGPU_MAX_PROCS; p++) {
 		struct sim_proc *pr = &s->proc[p];
 
-		pr->done_head = pr->done_tail = SIM_NIL;
-		pr->pending = 0;
+		__atomic_store_n(&pr->done_head, SIM_NIL, __ATOMIC_RELAXED);
+		pr->done_tail = SIM_NIL;
+		__atomic_store_n(&pr->pending, 0, __ATOMIC_RELEASE);
 		for (int d = 0; d < SIMGPU_MAX_DEVICES; d++) {
 			pr->ctx[d].streams = SIM_NIL;
 			pr->ctx[d].cur = SIM_NIL;
@@ -98,7 +99,7 @@ static void link_pending(struct sim_shm *s, uint32_t i)
 			d->fifo_head = i;
 		d->fifo_tail = i;
 	}
-	pr->pending++;
+	__atomic_add_fetch(&pr->pending, 1, __ATOMIC_RELAXED);
 	x->pending++;
 	if (sim_is_work(c->kind))
 		x->inflight++;
@@ -115,7 +116,7 @@ static void link_done(struct sim_shm *s, uint32_t i)
 	if (pr->done_tail != SIM_NIL)
 		s->cmd[pr->done_tail].next = i;
 	else
-		pr->done_head = i;
+		__atomic_store_n(&pr->done_head, i, __ATOMIC_RELAXED);
 	pr->done_tail = i;
 }
 
