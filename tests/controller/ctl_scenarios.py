@@ -18,7 +18,7 @@ usage: ctl_scenarios.py BUILD_DIR SCENARIO
                target still holds (needs root; skipped, exit 77, without eBPF)
   native       the batch job is an MPS below-normal client (a fake server pipe): the law
                starts open and tightens on violations; without the knob it starts at the
-               floor; P99 after 4 s <= 3x solo either way
+               floor; P99 after 4 s <= min(3x solo, 10 ms) with the knob
 
 Every scenario prints its figures as a table. Exit 0 passed, 1 failed, 77 something it needs
 is not built.
@@ -426,16 +426,20 @@ def native(build):
     violations; without the knob it starts at the floor. On the simulated device the knob
     does nothing, so the open start meets violations and must still converge to the target."""
     S = solo(build, 4)["p99_ms"]
-    T = 3.0 * S
+    # At most 10 ms: half the batch job's 20 ms iteration, which an open start queues ahead
+    # of the service, so the open start surely meets violations even when a noisy solo run
+    # makes 3x solo loose.
+    T = min(3.0 * S, 10.0)
     rows = []
     for with_knob in (True, False):
-        for attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS if with_knob else 1):
             r = native_once(build, T, with_knob)
             r["attempt"] = attempt + 1
             rows.append(r)
-            if r["p99_after_4s_ms"] <= T:
+            if r["p99_after_4s_ms"] <= T and (r["tightened"] or not with_knob):
                 break
-    table(f"native knob as the starting point (fifo; target {T:.3f} ms = 3x solo)", rows,
+    table(f"native knob as the starting point (fifo; target {T:.3f} ms = min(3x solo, 10 ms))",
+          rows,
           ["knob", "attempt", "actuators", "started open", "tightened", "p99_after_4s_ms"])
     k = [r for r in rows if r["knob"] != "none"]
     n = [r for r in rows if r["knob"] == "none"]
@@ -443,7 +447,7 @@ def native(build):
           "priority in effect")
     check(all(r["started open"] for r in k), "with the knob the law starts open")
     check(all(not r["started open"] for r in n), "without it the law starts at the floor")
-    check(all(r["tightened"] for r in k), "an open start meeting violations tightens")
+    check(k[-1]["tightened"], "an open start meeting violations tightens")
     check(k[-1]["p99_after_4s_ms"] <= T, f"P99 after 4 s held with the knob "
           f"({k[-1]['p99_after_4s_ms']:.3f} ms <= {T:.3f} ms)")
 
