@@ -228,6 +228,19 @@ static int attach(struct daemon *d)
 	int rc = xsched_shm_open(d->o.shm_name, true, &d->map);
 	int32_t other;
 
+	/* A segment left by another xsched version (tmpfs keeps it until reboot): the daemon
+	 * creates the segment, so it replaces it. Processes still attached to the old one keep
+	 * their mapping, which nobody controls: their shims fail open as its heartbeat ages. A
+	 * file that is not an xsched segment at all is left alone. */
+	if (rc == XSCHED_SHM_EVERSION || rc == XSCHED_SHM_ELAYOUT) {
+		fprintf(stderr,
+		        "xsched-ctl: shared memory '%s' is from another xsched version (%s); "
+		        "replacing it: processes attached to the old one run uncontrolled until "
+		        "they restart\n",
+		        d->o.shm_name, xsched_shm_strerror(rc));
+		if (xsched_shm_unlink(d->o.shm_name) == 0)
+			rc = xsched_shm_open(d->o.shm_name, true, &d->map);
+	}
 	if (rc != XSCHED_SHM_OK) {
 		fprintf(stderr, "xsched-ctl: cannot attach to shared memory '%s': %s\n",
 		        d->o.shm_name, xsched_shm_strerror(rc));

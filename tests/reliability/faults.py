@@ -225,6 +225,24 @@ def shm(build, t):
             ground_truth(t, s, p, res, what)
             one_warning(t, err, what)
 
+        # A segment of another version (an upgrade, tmpfs keeping the old one): the controller
+        # replaces it, says so, and controls an app started afterwards.
+        for fault in ("version", "layout"):
+            fresh_segment(s)
+            what = f"controller start on a segment with another {fault}"
+            t.fault(what)
+            t.check(s.tool("xs-shm-fault", fault).returncode == 0, f"{what}: applied")
+            ctl = Ctl(s, "--p99-target", "50ms")
+            b = spawn(s, "batch", *BATCH, env=shim_env(s, priority="low"), nice=19)
+            seen = wait_for(lambda: ctl.proc(b.pid) is not None, 5)
+            t.check(seen is not None, f"{what}: an app started afterwards registers in the "
+                    "new segment and the controller lists it")
+            end_batch(t, s, b, f"{what}: batch")
+            ctl.p.send_signal(signal.SIGINT)
+            _, err = ctl.p.communicate(timeout=60)
+            t.check(ctl.p.returncode == 0 and "another xsched version" in err and
+                    "replacing it" in err, f"{what}: replaced, said on stderr: {err.strip()!r}")
+
         # While apps run: header faults (running apps validated it at start: they go on;
         # a new app refuses it), then garbage in the fields readers must bound.
         fresh_segment(s)
