@@ -43,6 +43,12 @@ MPS_DIRS = {"CUDA_MPS_PIPE_DIRECTORY": "/tmp/xsched-mps-pipe",
             "CUDA_MPS_LOG_DIRECTORY": "/tmp/xsched-mps-log"}
 
 
+def bad_input(msg):
+    """A bad argument: one line on stderr, exit 2."""
+    print(msg, file=sys.stderr)
+    sys.exit(2)
+
+
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
@@ -79,7 +85,7 @@ def parse_config(name):
     if rest.startswith("ctl-") and len(rest) > 4:
         return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1"},
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, rest[4:])
-    raise SystemExit(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
+    bad_input(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
                      f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3)")
 
 
@@ -89,7 +95,7 @@ def target_ms(spec, solo_p99):
     for unit, scale in (("ms", 1.0), ("us", 1e-3), ("s", 1e3)):
         if spec.endswith(unit):
             return float(spec[:-len(unit)]) * scale
-    raise SystemExit(f"harness: bad target {spec!r}: want e.g. 10ms or x1.3")
+    bad_input(f"harness: bad target {spec!r}: want e.g. 10ms or x1.3")
 
 
 class Controller:
@@ -322,13 +328,15 @@ def main():
     ap.add_argument("--launcher", choices=("run", "preload"), default="run")
     a = ap.parse_args()
     if a.repeat < 1:
-        raise SystemExit(f"harness: bad --repeat {a.repeat}: want >= 1")
+        bad_input(f"harness: bad --repeat {a.repeat}: want >= 1")
     if a.solo_duration <= 0:
         a.solo_duration = 2 * a.duration
     os.makedirs(a.out, exist_ok=True)
     configs = a.configs.split(",")
     for c in configs:
-        parse_config(c)
+        target = parse_config(c)[3]
+        if target is not None:
+            target_ms(target, 1.0)  # a bad target is refused before anything runs
     runs, solos = [], {}
     for mps in sorted({c.startswith("mps") for c in configs}):
         group = [c for c in configs if c.startswith("mps") == mps]

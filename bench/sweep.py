@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import MPS_DIRS, Mps, target_ms  # noqa: E402
+from harness import MPS_DIRS, Mps, bad_input, target_ms  # noqa: E402
 
 
 def last_json(text):
@@ -122,7 +122,7 @@ def main():
     try:
         sizes = [int(x) for x in a.kernels.split(",")]
     except ValueError:
-        raise SystemExit(f"sweep: bad --kernels {a.kernels!r}: want comma-separated integers")
+        bad_input(f"sweep: bad --kernels {a.kernels!r}: want comma-separated integers")
     os.makedirs(a.out, exist_ok=True)
     a.tmp = tempfile.mkdtemp(prefix="xsched-sweep-")
     env = dict(os.environ, XSCHED_LOG="quiet", **(MPS_DIRS if a.mps else {}))
