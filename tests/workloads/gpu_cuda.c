@@ -27,7 +27,10 @@ static struct {
 	PFN(cuDevicePrimaryCtxRetain) primary_ctx_retain;
 	PFN(cuCtxSetCurrent) ctx_set_current;
 	PFN(cuCtxGetStreamPriorityRange) ctx_get_stream_priority_range;
-	PFN(cuCtxSynchronize) ctx_synchronize;
+	/* At the CUDA 13 ABI cuGetProcAddress gives "cuCtxSynchronize" as cuCtxSynchronize_v2,
+	 * which takes the context (NULL: the current one); called through the _v2 type with
+	 * NULL, the void form that dlsym finds ignores the argument. */
+	PFN(cuCtxSynchronize_v2) ctx_synchronize;
 	PFN(cuModuleLoadData) module_load_data;
 	PFN(cuModuleUnload) module_unload;
 	PFN(cuModuleGetFunction) module_get_function;
@@ -378,7 +381,7 @@ static int cu_memset32(gpu_ptr dst, uint32_t value, size_t count)
 
 static int cu_device_sync(void)
 {
-	return cu.ctx_synchronize();
+	return cu.ctx_synchronize(NULL);
 }
 
 /* Thread-local mode: other threads may keep allocating and synchronising while one thread

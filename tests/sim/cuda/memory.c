@@ -47,6 +47,10 @@ bool cs_dev_range(const void *p, size_t bytes)
 static CUresult track(void *p, size_t size, bool host)
 {
 	pthread_mutex_lock(&mem_lock);
+	if (!host && dev_used + size > DEVICE_MEM) {
+		pthread_mutex_unlock(&mem_lock);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	if (nallocs == cap_allocs) {
 		size_t ncap = cap_allocs ? cap_allocs * 2 : 64;
 		struct alloc *n = realloc(allocs, ncap * sizeof(*n));
@@ -98,7 +102,8 @@ static CUresult alloc_common(void **out, size_t size, bool host)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (cs_capture_forbids_unsafe())
 		return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-	if (!host && dev_used + size > DEVICE_MEM)
+	/* The exact check, against what is in use, is track()'s, under the lock. */
+	if (!host && size > DEVICE_MEM)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	if (posix_memalign(&p, ALIGN, size))
 		return CUDA_ERROR_OUT_OF_MEMORY;
