@@ -86,7 +86,15 @@ def parse_config(name):
         return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1"},
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, rest[4:])
     bad_input(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
-                     f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3)")
+                     f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3; ctl-T-noturns: "
+                     f"xsched-ctl --turns off)")
+
+
+def ctl_target(spec):
+    """'6ms-noturns' -> ('6ms', ['--turns', 'off']): the target, and xsched-ctl's options."""
+    if spec.endswith("-noturns"):
+        return spec[:-len("-noturns")], ["--turns", "off"]
+    return spec, []
 
 
 def target_ms(spec, solo_p99):
@@ -101,14 +109,14 @@ def target_ms(spec, solo_p99):
 class Controller:
     """xsched-ctl run for the duration of one case."""
 
-    def __init__(self, a, target, out_name):
+    def __init__(self, a, target, out_name, extra=()):
         self.ctl = os.path.join(a.build, "bin", "xsched-ctl")
         self.trace = []
         self.stop = threading.Event()
         # Every process here runs under the shim, whose latency rings the controller reads;
         # eBPF would only add probe attach/detach time (seconds with PyTorch's libraries).
         self.cmd = [os.path.join(a.build, "bin", "xsched-ctl"), "run", "--p99-target",
-                    f"{target * 1000:.0f}us", "--no-ebpf", "-v"]
+                    f"{target * 1000:.0f}us", "--no-ebpf", "-v", *extra]
         self.log = os.path.join(a.out, out_name)
 
     def __enter__(self):
@@ -135,7 +143,7 @@ class Controller:
                 "p99_ms": svc.get("p99_ns", 0) / 1e6,
                 "allowance_ms": svc.get("allowance_ns", 0) / 1e6,
                 "low": [{k: p.get(k) for k in ("pid", "w_busy", "w_idle", "budget_busy_us",
-                                               "budget_idle_us", "window_applied")}
+                                               "budget_idle_us", "window_applied", "turn")}
                         for p in st.get("processes", []) if p.get("mode") == "control"]})
 
     def __exit__(self, *exc):
@@ -182,8 +190,9 @@ def run_case(a, config, jobs, solo_p99):
     mps, benv, oenv, target = parse_config(config)
     if target is None:
         return run_mix(a, config, jobs, mps, benv, oenv)
+    target, extra = ctl_target(target)
     t = target_ms(target, solo_p99)
-    with Controller(a, t, f"{a.name}-{config}-ctl.log") as ctl:
+    with Controller(a, t, f"{a.name}-{config}-ctl.log", extra) as ctl:
         r = run_mix(a, config, jobs, mps, benv, oenv)
     r["target_ms"] = t
     t0 = r["online"].get("t0_unix")
@@ -336,7 +345,7 @@ def main():
     for c in configs:
         target = parse_config(c)[3]
         if target is not None:
-            target_ms(target, 1.0)  # a bad target is refused before anything runs
+            target_ms(ctl_target(target)[0], 1.0)  # refused before anything runs
     runs, solos = [], {}
     for mps in sorted({c.startswith("mps") for c in configs}):
         group = [c for c in configs if c.startswith("mps") == mps]

@@ -14,6 +14,7 @@ void config_defaults(struct ctl_config *c)
 	c->interval_ns = 20000000ull;
 	c->p99_window_ns = 1000000000ull;
 	c->window_max = 64;
+	c->turn_ns = CFG_TURN_DEFAULT_NS;
 	policy_init(&c->pol);
 }
 
@@ -107,17 +108,30 @@ int config_line(char *line, const char *where, unsigned int lineno, struct ctl_c
 			c->p99_window_ns = ns;
 	} else if (!strcmp(key, "window-max")) {
 		e = parse_window(val, 1, &c->window_max);
+	} else if (!strcmp(key, "turns")) {
+		e = config_parse_turns(val, &c->turn_ns);
 	} else if (!strcmp(key, "max-priority")) {
 		e = parse_priority(val, POL_LEVELS - 1, &c->pol.default_max_prio);
 	} else {
 		return fail(err, errlen, where,
 		            "unknown directive '%s' (expected p99-target, interval, p99-window, "
-		            "window-max, max-priority or rule)",
+		            "window-max, turns, max-priority or rule)",
 		            key);
 	}
 	if (e)
 		return fail(err, errlen, where, "bad value '%s' for %s: %s", val, key, e);
 	return 0;
+}
+
+const char *config_parse_turns(const char *s, uint64_t *ns)
+{
+	if (!strcmp(s, "off")) {
+		*ns = 0;
+		return NULL;
+	}
+	if (parse_duration(s, CFG_TURN_MIN_NS, CFG_TURN_MAX_NS, ns))
+		return "expected off or a quantum from 10ms to 10s (e.g. 100ms)";
+	return NULL;
 }
 
 int config_load(const char *path, struct ctl_config *c, char *err, size_t errlen)

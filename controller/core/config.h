@@ -8,6 +8,7 @@
  *	interval 20ms            control period
  *	p99-window 1s            span of the sliding P99 window
  *	window-max 64            largest window granted (or "unlimited")
+ *	turns 100ms              quantum of turns on a time-sliced GPU (turns.h), or "off"
  *	max-priority normal      cap for processes that no rule matches
  *	rule comm=resnet* target=5ms name=resnet
  *	rule uid=1001 max-priority=low
@@ -30,6 +31,7 @@ struct ctl_config {
 	uint64_t interval_ns;   /* default 20 ms */
 	uint64_t p99_window_ns; /* default 1 s */
 	uint32_t window_max;    /* default 64 */
+	uint64_t turn_ns;       /* quantum of turns (turns.h); 0: off; default 100 ms */
 	struct policy pol;
 };
 
@@ -40,6 +42,9 @@ struct ctl_config {
 #define CFG_P99_WINDOW_MAX_NS 600000000000ull  /* 10 min */
 #define CFG_TARGET_MIN_NS     10000ull         /* 10 us */
 #define CFG_TARGET_MAX_NS     3600000000000ull /* 1 h */
+#define CFG_TURN_MIN_NS       10000000ull      /* 10 ms */
+#define CFG_TURN_MAX_NS       10000000000ull   /* 10 s */
+#define CFG_TURN_DEFAULT_NS   100000000ull     /* 100 ms */
 
 void config_defaults(struct ctl_config *c);
 /*
@@ -47,6 +52,8 @@ void config_defaults(struct ctl_config *c);
  * err: "FILE:LINE: bad value 'x' for interval: expected ...".
  */
 int config_load(const char *path, struct ctl_config *c, char *err, size_t errlen);
+/* "off" (0) or a quantum of turns; NULL, or what is accepted. */
+const char *config_parse_turns(const char *s, uint64_t *ns);
 /* Apply one line (exposed for the tests); `where` prefixes messages ("FILE:LINE"). */
 int config_line(char *line, const char *where, unsigned int lineno, struct ctl_config *c, char *err,
                 size_t errlen);

@@ -331,9 +331,14 @@ bool law_tick(struct law *l, const struct law_input *in)
 	if (l->x_ns <= 0) {
 		if (in->since_n >= l->p.min_samples) {
 			/* Fresh samples: judge on every floor sample of the floor window (a
-			 * P99 over up to floor-window samples, not the maximum of a few). */
-			double p = in->floor_n >= in->since_n ? (double)in->floor_p99_ns
-			                                      : (double)in->since_p99_ns;
+			 * P99 over up to floor-window samples, not the maximum of a few),
+			 * unless the fresh ones alone are better: the window then remembers
+			 * what no longer holds (the service's warm-up, a load gone), and the
+			 * fresh P99, near their maximum, errs high if anything. */
+			double p = (double)in->since_p99_ns;
+
+			if (in->floor_n >= in->since_n && in->floor_p99_ns < in->since_p99_ns)
+				p = (double)in->floor_p99_ns;
 
 			return judge_floor(l, in, p);
 		}

@@ -44,8 +44,9 @@
  * the target changes, or when the service's load does (its rate, the window's sample count,
  * halved or doubled since the last failure). Not a_top: it moves with the lower processes'
  * command time estimates, which the law's own windows move.
- * At the floor every min_samples fresh samples are judged on the floor window's P99: below
- * the band relaxes (step 4), in the band holds.
+ * At the floor every min_samples fresh samples are judged on the floor window's P99, or on
+ * theirs alone where that is lower (the window still holding a warm-up or a load gone):
+ * below the band relaxes (step 4), in the band holds.
  * Windup: x is clamped to [0, a_top + b_top]; at the floor with the floor P99 above T the
  * target is reported unreachable and x stays 0 until P99 at the floor falls to T or the
  * target is raised (judged at once from the last floor P99); no

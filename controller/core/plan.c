@@ -2,7 +2,7 @@
 /* Services' allowances to per-entry windows (plan.h). */
 #include "plan.h"
 
-static bool under(const struct plan_svc *s, const struct plan_entry *e)
+bool plan_under(const struct plan_svc *s, const struct plan_entry *e)
 {
 	return e->gpu == s->gpu && e->prio > s->prio && !e->fixed;
 }
@@ -19,7 +19,7 @@ void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, 
 		s->ff_ok = true;
 		s->native_below = true;
 		for (size_t j = 0; j < ne; j++) {
-			if (!under(s, &e[j]) || !e[j].active)
+			if (!plan_under(s, &e[j]) || !e[j].active || e[j].turn == PLAN_TURN_WAIT)
 				continue;
 			if (e[j].cmd_ns <= 0)
 				s->ff_ok = false;
@@ -62,8 +62,14 @@ void plan_grants(const struct plan_svc *svcs, size_t nsvcs, struct plan_entry *e
 			struct allot_out o;
 			size_t n = s->n_low + (en->active ? 0 : 1); /* an idle one joining */
 
-			if (!under(s, en))
+			if (!plan_under(s, en))
 				continue;
+			if (en->turn == PLAN_TURN_WAIT) {
+				/* Suspended until its turn, whatever the allowance. */
+				en->out = (struct allot_out){ 0 };
+				en->controlled = true;
+				break;
+			}
 			sp.burst_cmds = s->burst_cmds;
 			if (s->a_top_ns <= 0) {
 				/* The ladder is empty because nobody under it is active: this

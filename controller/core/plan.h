@@ -6,7 +6,8 @@
  * urgent level (numerically greater) that are not pinned to a static window; an entry under
  * several services gets the tightest of their allotments (allot_min). Only active entries
  * (work recently launched or in flight) take a share of a service's allowance, but every
- * entry under a service gets windows, so that one waking up is already bounded.
+ * entry under a service gets windows, so that one waking up is already bounded. An entry
+ * waiting for its turn (turns.h) is suspended: windows 0.
  */
 #ifndef XSCHED_PLAN_H
 #define XSCHED_PLAN_H
@@ -15,6 +16,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+enum plan_turn {
+	PLAN_TURN_NONE, /* no turns on its GPU, or not a member */
+	PLAN_TURN_HOLD, /* holds its GPU's turn: planned as the only lower process */
+	PLAN_TURN_WAIT, /* waits for its turn: suspended */
+};
 
 struct plan_svc {
 	int gpu, prio;
@@ -37,13 +44,21 @@ struct plan_entry {
 	double cmd_ns;     /* per-command GPU time; <= 0: unknown */
 	uint32_t wmax;     /* largest window it may be granted */
 	bool native_below; /* the platform ranks it below normal too (MPS client priority) */
+	/* Turns (turns.h). */
+	int key;       /* stable identity across intervals (the process's protocol slot) */
+	bool sliced;   /* its context is time-sliced against other processes' */
+	bool busy_now; /* launched, or had work in flight, this interval */
+	bool member;   /* in its GPU's rotation; kept by the caller across intervals */
+	enum plan_turn turn;
 	/* Filled by plan_grants(). */
 	bool controlled; /* under at least one service */
 	struct allot_out out;
 };
 
-/* Each service's ladder tops. `scratch` holds at least `ne` elements: the caller's, so that
- * the control loop allocates nothing per interval. */
+/* Whether service s constrains entry e: same GPU, less urgent, not fixed. */
+bool plan_under(const struct plan_svc *s, const struct plan_entry *e);
+/* Each service's ladder tops (entries waiting for their turn take no share). `scratch` holds at
+ * least `ne` elements: the caller's, so that the control loop allocates nothing per interval. */
 void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, size_t ne,
                const struct allot_params *ap, struct allot_proc *scratch);
 void plan_grants(const struct plan_svc *svcs, size_t nsvcs, struct plan_entry *e, size_t ne,

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define CTL_PUB_MAGIC   0x3142555044435358ull /* "XSCDPUB1" little-endian */
-#define CTL_PUB_VERSION 2u                    /* 2: the mailbox moved to ctl_box.h */
+#define CTL_PUB_VERSION 3u                    /* 2: the mailbox moved to ctl_box.h; 3: turns */
 #define CTL_PUB_SVCS    64
 #define CTL_PUB_ENTRIES 512 /* process x GPU pairs */
 #define CTL_PUB_WHY     64
@@ -64,6 +64,14 @@ struct ctl_pub_entry {
 	/* lat_bucket[i]: bursts of at most ctl_pub_lat_bound_ns(i), cumulative as Prometheus
 	 * histograms are; the last bound is infinite, so lat_bucket[last] == lat_count. */
 	uint64_t lat_bucket[CTL_PUB_LAT_BUCKETS];
+	uint32_t turn; /* CTL_TURN_*: its place in its GPU's turns (controller/core/turns.h) */
+	uint32_t reserved;
+};
+
+enum {
+	CTL_TURN_NONE,
+	CTL_TURN_HOLDS,
+	CTL_TURN_WAITS
 };
 
 struct ctl_pub {

@@ -81,6 +81,7 @@ static void build_entries(struct daemon *d)
 			struct dgpu *dg = &p->g[g];
 			uint64_t launches, inflight;
 			struct plan_entry *e;
+			bool busy;
 
 			dg->entry = -1;
 			if (!atomic_load(&pg->used))
@@ -88,7 +89,8 @@ static void build_entries(struct daemon *d)
 			launches = atomic_load(&pg->launches);
 			inflight = atomic_load(&pg->inflight);
 			cmdest_update(&dg->est, d->now, atomic_load(&pg->completions), inflight);
-			if (launches != dg->last_launches || inflight)
+			busy = launches != dg->last_launches || inflight;
+			if (busy)
 				dg->active_until_ns = d->now + D_ACTIVE_HOLD_NS;
 			dg->last_launches = launches;
 			if (d->npent >= CTL_PUB_ENTRIES)
@@ -106,6 +108,10 @@ static void build_entries(struct daemon *d)
 				                 .native_below = p->dec.prio>
 				                  XSCHED_PRIO_NORMAL &&
 				          (atomic_load(&sp->actuators) & XSCHED_ACT_MPS_PRIO),
+				.key = p->slot,
+				.sliced = atomic_load(&sp->actuators) & XSCHED_ACT_TIME_SLICED,
+				.busy_now = busy,
+				.member = dg->turn_member,
 			};
 		}
 	}
@@ -129,6 +135,10 @@ static void run_laws(struct daemon *d)
 			.burst_cmds = s->s.burst_cmds,
 		};
 	}
+	turns_tick(d->turns, XSCHED_MAX_GPUS, d->psvc, d->npsvc, d->pent, d->npent, d->now,
+	           d->o.cfg.turn_ns);
+	for (size_t k = 0; k < d->npent; k++)
+		d->procs[d->pmap[k].proc].g[d->pmap[k].gpu].turn_member = d->pent[k].member;
 	plan_tops(d->psvc, d->npsvc, d->pent, d->npent, &d->ap, d->scratch);
 	for (int i = 0; i < D_MAX_SVCS; i++) {
 		struct dsvc *s = &d->svcs[i];
@@ -319,15 +329,17 @@ static void tick(struct daemon *d)
 
 static void banner(const struct daemon *d)
 {
-	char t[32] = "none", iv[32];
+	char t[32] = "none", iv[32], tu[32] = "off";
 
 	if (d->o.cfg.pol.default_target_ns)
 		format_duration(d->o.cfg.pol.default_target_ns, t, sizeof(t));
 	format_duration(d->o.cfg.interval_ns, iv, sizeof(iv));
+	if (d->o.cfg.turn_ns)
+		format_duration(d->o.cfg.turn_ns, tu, sizeof(tu));
 	fprintf(stderr,
 	        "xsched-ctl: controlling '%s' (pid %d): P99 target %s, %zu rule(s), "
-	        "interval %s, window max %u\n",
-	        d->o.shm_name, (int)getpid(), t, d->o.cfg.pol.nrules, iv, d->o.cfg.window_max);
+	        "interval %s, window max %u, turns %s\n",
+	        d->o.shm_name, (int)getpid(), t, d->o.cfg.pol.nrules, iv, d->o.cfg.window_max, tu);
 }
 
 #ifdef XSCHED_HAVE_METRICS
@@ -376,6 +388,7 @@ int ctl_daemon_run(const struct ctl_opts *o)
 			d->procs[i].g[g].lat = -1;
 	}
 	d->ap = (struct allot_params){ .cmd_default_ns = D_CMD_DEFAULT_NS, .idle_floor = 1 };
+	turns_init(d->turns, XSCHED_MAX_GPUS);
 	if (attach(d)) {
 		free(d);
 		return 1;

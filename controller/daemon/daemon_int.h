@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "policy.h"
 #include "service.h"
+#include "turns.h"
 #include "xsched_grant.h"
 #include "xsched_shm.h"
 
@@ -37,6 +38,7 @@ struct dgpu {
 	uint64_t grant_written;
 	uint32_t budget_written;
 	int lat; /* its latencies in daemon.lat[] (status/top/exporter, not the law); -1: none */
+	bool turn_member; /* in its GPU's rotation (turns.h) */
 };
 
 /* One shimmed process (one protocol slot), or one observed by eBPF only (slot -1). */
@@ -91,6 +93,7 @@ struct daemon {
 	size_t npent;
 	struct allot_params ap;
 	struct allot_proc scratch[CTL_PUB_ENTRIES]; /* plan_tops()'s working memory */
+	struct turn_gpu turns[XSCHED_MAX_GPUS];
 	/* Burst latencies shown per process x GPU, for the pairs that reported any: a pool
 	 * as large as the status segment's entries, instead of one record in each of a
 	 * process's XSCHED_MAX_GPUS (most use one GPU). lat_owner[i]: the dgpu holding

@@ -50,6 +50,9 @@ static void put_entry(struct ctl_pub_entry *o, const struct daemon *d, size_t k)
 	o->fixed = e->fixed;
 	o->controlled = e->controlled;
 	o->active = e->active;
+	o->turn = e->turn == PLAN_TURN_HOLD   ? CTL_TURN_HOLDS
+	          : e->turn == PLAN_TURN_WAIT ? CTL_TURN_WAITS
+	                                      : CTL_TURN_NONE;
 	if (e->controlled || e->fixed) {
 		o->w_busy = e->out.w_busy;
 		o->w_idle = e->out.w_idle;

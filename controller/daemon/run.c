@@ -27,6 +27,9 @@ static void usage(FILE *out)
 	             "  --interval DUR        control period (default 20ms; 1ms..10s)\n"
 	             "  --p99-window DUR      span of the P99 shown by status (default 1s)\n"
 	             "  --window-max N        largest window granted (default 64, or unlimited)\n"
+	             "  --turns DUR|off       on a time-sliced GPU, lower processes take turns of "
+	             "DUR\n"
+	             "                        (default 100ms; 10ms..10s) instead of sharing it\n"
 	             "  --max-priority P      most urgent level a process may claim unless a rule "
 	             "says\n"
 	             "                        otherwise: high, normal, low or 0..7 (default high)\n"
@@ -44,7 +47,7 @@ static void usage(FILE *out)
 
 struct run_args {
 	const char *config;
-	const char *target, *interval, *window, *wmax, *maxprio, *admin;
+	const char *target, *interval, *window, *wmax, *turns, *maxprio, *admin;
 	struct pol_rule targets[POL_MAX_RULES];
 	size_t ntargets;
 	struct ctl_opts o;
@@ -81,6 +84,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		OPT("--interval", a->interval)
 		OPT("--p99-window", a->window)
 		OPT("--window-max", a->wmax)
+		OPT("--turns", a->turns)
 		OPT("--max-priority", a->maxprio)
 		OPT("--config", a->config)
 		OPT("--metrics", a->o.metrics_addr)
@@ -152,6 +156,8 @@ static int apply(struct run_args *a)
 		return bad("--p99-window", a->window, e);
 	if (a->wmax && (e = parse_window(a->wmax, 1, &c->window_max)))
 		return bad("--window-max", a->wmax, e);
+	if (a->turns && (e = config_parse_turns(a->turns, &c->turn_ns)))
+		return bad("--turns", a->turns, e);
 	if (a->maxprio && (e = parse_priority(a->maxprio, POL_LEVELS - 1, &pol->default_max_prio)))
 		return bad("--max-priority", a->maxprio, e);
 	if (a->o.metrics_addr && (e = check_addr(a->o.metrics_addr)))

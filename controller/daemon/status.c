@@ -145,10 +145,12 @@ static void text_entries(const struct ctl_pub *s)
 		printf("%7d %-15s %3d %-9s %-7s %-8s %9s %9s %9s %9s %8llu %s\n", x->pid, x->comm,
 		       x->gpu, prio,
 		       x->svc >= 0 && (uint32_t)x->svc < s->nsvcs ? s->svcs[x->svc].name : "-",
-		       x->observed     ? "observed"
-		       : x->fixed      ? "static"
-		       : x->controlled ? "control"
-		                       : "default",
+		       x->observed                 ? "observed"
+		       : x->fixed                  ? "static"
+		       : x->turn == CTL_TURN_WAITS ? "waiting"
+		       : x->turn == CTL_TURN_HOLDS ? "turn"
+		       : x->controlled             ? "control"
+		                                   : "default",
 		       win_str(x->w_busy, b, sizeof(b)), win_str(x->w_idle, c, sizeof(c)), budget,
 		       dur_str((uint64_t)x->cmd_ns, d, sizeof(d)), (unsigned long long)x->inflight,
 		       act_str(x->actuators, act, sizeof(act)));
@@ -214,7 +216,9 @@ static void json_status(const struct ctl_pub *s, bool live)
 		for (unsigned int b = 0, k = 0; b < XSCHED_ACT_COUNT; b++)
 			if (x->actuators >> b & 1u)
 				printf("%s\"%s\"", k++ ? "," : "", xsched_act_name(b));
-		printf("],");
+		printf("],\"turn\":%s,", x->turn == CTL_TURN_HOLDS   ? "\"holds\""
+		                         : x->turn == CTL_TURN_WAITS ? "\"waits\""
+		                                                     : "null");
 		printf("\"observed\":%s,\"lat_p50_ns\":%llu,\"lat_p99_ns\":%llu,"
 		       "\"lat_recent_n\":%u,\"lat_count\":%llu,\"lat_sum_ns\":%llu}",
 		       x->observed ? "true" : "false", (unsigned long long)x->lat_p50_ns,

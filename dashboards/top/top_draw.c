@@ -188,7 +188,7 @@ static void table(struct top *t)
 	col_title(t, COL_BLOCK, "%9s");
 	col_title(t, COL_P50, "%8s");
 	col_title(t, COL_P99, "%8s");
-	printw("%-10s %-3s", "SERVICE", "ACT");
+	printw("%-10s %-4s", "SERVICE", "ACT");
 	attroff(COLOR_PAIR(PAIR_BAR));
 	addch('\n');
 	for (uint32_t i = 0; i < t->nrows && getcury(stdscr) < LINES - 2; i++) {
@@ -210,10 +210,15 @@ static void table(struct top *t)
 			printw("%10s %10s %9s ", "-", "-", "-");
 		printw("%8s ", dur(e->lat_p50_ns, a, sizeof(a)));
 		printw("%8s %-10.10s ", dur(e->lat_p99_ns, d, sizeof(d)), svc);
-		/* Actuators in effect: M MPS client priority, S stream priorities, C CU mask. */
-		printw("%c%c%c", e->actuators & XSCHED_ACT_MPS_PRIO ? 'M' : '-',
+		/* Actuators in effect: M MPS client priority, S stream priorities, C CU mask;
+		 * then turns on a time-sliced GPU: H holds the turn, W waits, T time-sliced. */
+		printw("%c%c%c%c", e->actuators & XSCHED_ACT_MPS_PRIO ? 'M' : '-',
 		       e->actuators & XSCHED_ACT_STREAM_PRIO ? 'S' : '-',
-		       e->actuators & XSCHED_ACT_CU_MASK ? 'C' : '-');
+		       e->actuators & XSCHED_ACT_CU_MASK ? 'C' : '-',
+		       e->turn == CTL_TURN_HOLDS               ? 'H'
+		       : e->turn == CTL_TURN_WAITS             ? 'W'
+		       : e->actuators & XSCHED_ACT_TIME_SLICED ? 'T'
+		                                               : '-');
 		if ((int)i == sel)
 			attroff(A_REVERSE);
 		addch('\n');
@@ -240,7 +245,8 @@ static void help(void)
 		"(unl: unbounded), INFL commands in flight, BLOCKED% time held by the window,",
 		"P50/P99 of the last 128 bursts within 10 s. SRC shim: counted by the shim;",
 		"ebpf: observed only, without the shim. ACT native knobs in effect: M MPS client",
-		"priority, S stream priorities, C CU mask.",
+		"priority, S stream priorities, C CU mask; then H holds its GPU's turn, W waits",
+		"for it, T time-sliced without turns (docs/controller.md, Turns).",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)

@@ -317,7 +317,9 @@ static int backend_init(char *why, unsigned long why_len)
 		WANT(device_get_uuid, "cuDeviceGetUuid");
 	WANT(stream_is_capturing, "cuStreamIsCapturing");
 	/* An MPS client's priority is fixed when it connects: report it if one is in effect. */
-	if (xs_mps_client_prio_set() && xs_mps_running(NULL, 0))
+	if (!xs_mps_running(NULL, 0))
+		xs_actuator_note(XSCHED_ACT_TIME_SLICED); /* no MPS: contexts take time slices */
+	else if (xs_mps_client_prio_set())
 		xs_actuator_note(XSCHED_ACT_MPS_PRIO);
 	return 0;
 }

@@ -16,6 +16,9 @@ usage: ctl_scenarios.py BUILD_DIR SCENARIO
                within 1 s (the heartbeat goes stale after 500 ms; the shim fails open)
   unshimmed    the service runs without the shim, seen by the eBPF observer only: the
                target still holds (needs root; skipped, exit 77, without eBPF)
+  turns        time-sliced device, three batch jobs: they take turns (one holds, the others
+               wait), the target holds, every job progresses, batch throughput within 10% of
+               the same target without turns
   native       the batch job is an MPS below-normal client (a fake server pipe): the law
                starts open and tightens on violations; without the knob it starts at the
                floor; P99 after 4 s <= min(3x solo, 10 ms) with the knob
@@ -452,6 +455,77 @@ def native(build):
           f"({k[-1]['p99_after_4s_ms']:.3f} ms <= {T:.3f} ms)")
 
 
+# ---- turns ----
+
+def turns_once(build, T, turns, seconds=8):
+    """Three batch jobs and the service on a time-sliced device, under xsched-ctl (T) with
+    the turns given, or natively (T None). Polls status meanwhile."""
+    with Scenario(build, f"ctl-turns-{turns}", mode="timeslice", slice_us=2000) as s:
+        ctl = Ctl(s, "--p99-target", f"{T * 1000:.0f}us", "--turns", turns) if T else None
+        bs = [batch(s) for _ in range(3)]
+        time.sleep(0.5)
+        o = online(s, seconds)
+        polls = []
+        time.sleep(2)
+        while ctl and o.poll() is None and len(polls) < 4 * (seconds - 3):
+            st = ctl.status()
+            polls.append({x["pid"]: (x.get("turn"), x.get("actuators", []))
+                          for x in st["processes"] if x["pid"] in [b.pid for b in bs]})
+            time.sleep(0.25)
+        r = s.result(o)
+        for b in bs:
+            b.send_signal(signal.SIGINT)
+        it = [s.result(b)["iters_per_s"] for b in bs]
+        if ctl:
+            ctl.stop()
+    r["config"] = "native" if not T else f"xsched turns {turns}"
+    r["batch_iter_s"] = sum(it)
+    r["per_job"] = " / ".join(f"{x:.1f}" for x in it)
+    return r, it, polls
+
+
+def turns(build):
+    """Issue 11: without MPS the GPU time-slices between contexts, and a burst waits behind
+    every busy batch context in turn; the batch jobs take turns instead (one runs, the others
+    wait), which costs them nothing on a time-sliced device."""
+    S = solo(build, 6)["p99_ms"]
+    # At most 5 ms: natively a burst waits for up to three 2 ms slices, so a noisy solo run
+    # cannot make the target one that the native schedule meets.
+    T = min(3 * S, 5.0)
+    rows = []
+    native_r, _, _ = turns_once(build, None, "off", 5)
+    rows.append(native_r)
+    off, _, _ = turns_once(build, T, "off")
+    rows.append(off)
+    for attempt in range(1, ATTEMPTS + 1):
+        on, it, polls = turns_once(build, T, "100ms")
+        on["config"] += f" #{attempt}"
+        rows.append(on)
+        if on["p99_ms"] <= T and on["batch_iter_s"] >= 0.9 * off["batch_iter_s"]:
+            break
+    table(f"turns (timeslice 2 ms; three batch jobs; T = min(3x solo, 5 ms) = {T:.3f} ms)",
+          rows,
+          ["config", "p50_ms", "p99_ms", "max_ms", "batch_iter_s", "per_job"])
+    check(native_r["p99_ms"] > T, f"natively the service is late ({native_r['p99_ms']:.2f} ms "
+          f"> T {T:.2f} ms)")
+    full = [p for p in polls if len(p) == 3]
+    check(len(full) >= 8, f"{len(full)} status polls saw all three batch jobs")
+    check(all("time_sliced" in a for p in full for _, a in p.values()),
+          "their shims report the device time-sliced")
+    one = [p for p in full if sorted(t or "-" for t, _ in p.values()) ==
+           ["holds", "waits", "waits"]]
+    check(len(one) >= 0.75 * len(full), f"one holds the turn and two wait in {len(one)} of "
+          f"{len(full)} polls")
+    holders = {pid for p in one for pid, (t, _) in p.items() if t == "holds"}
+    check(len(holders) == 3, f"the turn went round: {len(holders)} of 3 jobs held it")
+    check(on["p99_ms"] <= T, f"P99 {on['p99_ms']:.3f} ms <= T {T:.3f} ms with turns")
+    check(on["batch_iter_s"] >= 0.9 * off["batch_iter_s"],
+          f"batch {on['batch_iter_s']:.1f} iter/s with turns >= 90% of "
+          f"{off['batch_iter_s']:.1f} without")
+    mean = sum(it) / len(it)
+    check(min(it) >= 0.5 * mean, f"every job progresses: {on['per_job']} iter/s")
+
+
 # ---- unshimmed ----
 
 def unshimmed(build):
@@ -515,7 +589,7 @@ def unshimmed(build):
 
 
 SCENARIOS = {"targets": targets, "spike": spike, "unreachable": unreachable, "kill": kill,
-             "unshimmed": unshimmed, "native": native}
+             "unshimmed": unshimmed, "native": native, "turns": turns}
 
 
 def main():

@@ -588,6 +588,26 @@ static void busy_range_dropped_first(void **state)
 	assert_true(l.x_ns > 0);
 }
 
+/* The service's warm-up (first requests many times slower) lands in the floor window: the
+ * law judges on fresh samples where those are better, so it leaves the floor within a couple
+ * of judgements instead of calling the target unreachable until the warm-up ages out. */
+static void warmup_does_not_pin_the_floor(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 10 * MS, 8 * MS, 8 * MS);
+	for (int i = 0; i < 25; i++)
+		svc_sample(&lp.s, lp.now + 1, 30 * MS, 10);
+	lp.now += TICK;
+	svc_tick(&lp.s, lp.now, lp.a_top, lp.b_top, lp.ff_ok);
+	assert_int_equal(LAW(&lp).state, LAW_UNREACHABLE);
+	run_for(&lp, &fifo, 1000 * MS);
+	assert_int_not_equal(LAW(&lp).state, LAW_UNREACHABLE);
+	assert_true(LAW(&lp).x_ns > 0);
+	loop_free(&lp);
+}
+
 static void idle_holds_state(void **state)
 {
 	struct law l;
@@ -633,6 +653,7 @@ int main(void)
 		cmocka_unit_test(single_violation_back_to_good_and_ceiling),
 		cmocka_unit_test(busy_range_dropped_first),
 		cmocka_unit_test(idle_holds_state),
+		cmocka_unit_test(warmup_does_not_pin_the_floor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,8 @@
  * Streams are created with cuStreamCreateWithPriority for every priority of the context's
  * range and with cuStreamCreate, each reached three ways: the exported symbol (global
  * lookup), dlsym on the driver's handle, and cuGetProcAddress_v2. Their priorities are read
- * back with cuStreamGetPriority. --mps: the slot must report the MPS client priority too.
+ * back with cuStreamGetPriority. --mps: the slot must report the MPS client priority too;
+ * without it, the device time-sliced (no MPS server).
  */
 #include <cuda.h>
 #include <dlfcn.h>
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
 	CUresult (*sync)(CUstream) = (CUresult(*)(CUstream))dlsym(lib, "cuStreamSynchronize");
 	if (!sync || sync(NULL) != CUDA_SUCCESS)
 		FAIL("cuStreamSynchronize failed");
-	check_actuators((b.none ? 0 : XSCHED_ACT_STREAM_PRIO) | (mps ? XSCHED_ACT_MPS_PRIO : 0));
+	/* Without an MPS server the device time-slices between processes' contexts. */
+	check_actuators((b.none ? 0 : XSCHED_ACT_STREAM_PRIO) |
+	                (mps ? XSCHED_ACT_MPS_PRIO : XSCHED_ACT_TIME_SLICED));
 	return failures;
 }

@@ -177,16 +177,20 @@ enum xsched_proc_state {
  *                (fixed when it connected; set by xsched-run --priority low, or by the user)
  *   STREAM_PRIO  streams it created got the priority its xsched priority maps to
  *   CU_MASK      streams it created are restricted to a CU mask (HIP, XSCHED_CU_MASK)
+ *   TIME_SLICED  not a knob but what the platform does: its context is time-sliced against
+ *                other processes' (CUDA with no MPS server running), so lower processes
+ *                may take turns (controller/core/turns.h)
  */
 #define XSCHED_ACT_MPS_PRIO    (1u << 0)
 #define XSCHED_ACT_STREAM_PRIO (1u << 1)
 #define XSCHED_ACT_CU_MASK     (1u << 2)
-#define XSCHED_ACT_COUNT       3
+#define XSCHED_ACT_TIME_SLICED (1u << 3)
+#define XSCHED_ACT_COUNT       4
 /* The name of actuator bit i (for status, top and metrics). */
 static inline const char *xsched_act_name(unsigned int i)
 {
 	static const char *const names[XSCHED_ACT_COUNT] = { "mps_priority", "stream_priority",
-		                                             "cu_mask" };
+		                                             "cu_mask", "time_sliced" };
 	return i < XSCHED_ACT_COUNT ? names[i] : "unknown";
 }
 
