@@ -214,6 +214,14 @@ static bool on_violation(struct law *l, const struct law_input *in)
 		nx = l->p.beta * x;
 		l->good_ns = -1; /* x was verified good and failed: the load changed */
 		l->why = "violation: multiplicative decrease";
+		if (nx > l->p.beta * t) {
+			/* Nothing verified below x, which is many targets' worth of work (an
+			 * open start): halving from there takes a violation per halving. Work
+			 * in flight adds to an arriving burst's wait, so start from a share
+			 * of the target instead. */
+			nx = l->p.beta * t;
+			l->why = "violation: down to half the target's worth of work";
+		}
 	}
 	/* Work admitted during bursts costs the service the most: it goes first. */
 	if (x > in->a_top_ns && nx > in->a_top_ns)

@@ -245,6 +245,24 @@ static void open_start_tightens_where_the_knob_falls_short(void **state)
 	loop_free(&lp);
 }
 
+/* Under MPS (any allowance makes bursts meeting it late), an open start far above the
+ * target pays one violation to get down to where the target holds, not one per halving. */
+static void open_start_under_mps_tightens_in_one_step(void **state)
+{
+	struct loop lp;
+	struct plant mps = { .solo_ns = 2.0 * MS, .jitter_ns = 0.2 * MS, .per_tick = 1.0,
+		             .mps = true, .late_ns = 4.5 * MS, .linger_ns = 100 * MS };
+
+	(void)state;
+	loop_init(&lp, 4 * MS, 30 * MS, 30 * MS);
+	assert_true(law_start_open(&LAW(&lp), 60 * MS, lp.now));
+	for (int i = 0; i < 200 && !LAW(&lp).decreases; i++)
+		step(&lp, &mps);
+	assert_int_equal(LAW(&lp).decreases, 1);
+	assert_true(LAW(&lp).x_ns <= 2 * MS);
+	loop_free(&lp);
+}
+
 /* Only a law that has not acted yet starts open: a knob appearing later changes nothing the
  * law learnt. */
 static void open_start_only_before_the_first_change(void **state)
@@ -642,6 +660,7 @@ int main(void)
 		cmocka_unit_test(open_start_stays_open_where_the_knob_suffices),
 		cmocka_unit_test(open_start_tightens_where_the_knob_falls_short),
 		cmocka_unit_test(open_start_only_before_the_first_change),
+		cmocka_unit_test(open_start_under_mps_tightens_in_one_step),
 		cmocka_unit_test(unreachable_without_windup),
 		cmocka_unit_test(unreachable_clears_when_load_falls),
 		cmocka_unit_test(slack_opens_everything),
