@@ -250,8 +250,12 @@ static void open_start_tightens_where_the_knob_falls_short(void **state)
 static void open_start_under_mps_tightens_in_one_step(void **state)
 {
 	struct loop lp;
-	struct plant mps = { .solo_ns = 2.0 * MS, .jitter_ns = 0.2 * MS, .per_tick = 1.0,
-		             .mps = true, .late_ns = 4.5 * MS, .linger_ns = 100 * MS };
+	struct plant mps = { .solo_ns = 2.0 * MS,
+		             .jitter_ns = 0.2 * MS,
+		             .per_tick = 1.0,
+		             .mps = true,
+		             .late_ns = 4.5 * MS,
+		             .linger_ns = 100 * MS };
 
 	(void)state;
 	loop_init(&lp, 4 * MS, 30 * MS, 30 * MS);
