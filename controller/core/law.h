@@ -17,7 +17,9 @@
  *
  * Each interval the law sees the service's latency samples and acts, in this order:
  *   1. A violation (a sample above the target T) in the interval while the window's P99 is
- *      above T (more violations than the 1 % a P99 target allows): decrease at once.
+ *      above T (more violations than the 1 % a P99 target allows): decrease at once. A
+ *      single late sample after relax_samples on time is the 1 % itself, which a window of
+ *      a slow service (20 samples a second) cannot show: it is let pass.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
  *      a single violation to the last allowance verified good, and the busy part is
  *      dropped first. The allowance that failed becomes the ceiling.
@@ -137,6 +139,8 @@ struct law {
 	double tokens;          /* probing's violation budget, at most probe_bank */
 	uint64_t fail_win_n;    /* window samples at the last failure: the load it was under */
 	uint64_t probe_viol;    /* violations charged to probing, all time */
+	uint64_t since_viol_n;  /* samples on time since the last violation */
+	uint64_t tolerated;     /* single late samples let pass (step 1), all time */
 	uint64_t probes_failed; /* all time */
 };
 
