@@ -11,7 +11,8 @@
 #                1.3x and 1.1x solo P99
 #   mps-ctl      under MPS, the native knob against the controller only: MPS client priority,
 #                targets 10 ms, 1.3x and 1.1x
-#   three-jobs   beside three ResNet-50 bs256 jobs, time-slicing: native, targets 6 ms, 1.2x
+#   three-jobs   beside three ResNet-50 bs256 jobs, time-slicing: native, targets 6 ms, 1.2x,
+#                6 ms with --turns off
 #   three-jobs-mps  the same under MPS: MPS client priority, target 1.1x
 #   spike        the service steps from 20 to 100 req/s mid-run: native and controller
 #   spike-mps    the same under MPS: MPS client priority and the controller
@@ -58,7 +59,8 @@ for c in "${cases[@]}"; do
 	seeds-mps) h --name seeds-mps --configs \
 		mps,mps-prio,mps-shim-w1,mps-shim-w2,mps-shim-w4,mps-shim-w8,mps-ctl-10ms,mps-ctl-x1.3,mps-ctl-x1.1 ;;
 	mps-ctl) h --name mps-ctl --configs mps,mps-prio,mps-ctl-10ms,mps-ctl-x1.3,mps-ctl-x1.1 ;;
-	three-jobs) h --name three-jobs --batch-jobs 3 --batch-size 256 --configs native,ctl-6ms,ctl-x1.2 ;;
+	three-jobs) h --name three-jobs --batch-jobs 3 --batch-size 256 \
+		--configs native,ctl-6ms,ctl-x1.2,ctl-6ms-noturns ;;
 	three-jobs-mps) h --name three-jobs-mps --batch-jobs 3 --batch-size 256 \
 		--configs mps,mps-prio,mps-ctl-x1.1 ;;
 	spike) h --name spike --rate-step 5:100 --configs native,ctl-x1.5 ;;
