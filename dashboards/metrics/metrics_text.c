@@ -179,7 +179,8 @@ static void processes(FILE *f, const struct ctl_pub *s)
 	EACH_ENTRY("xsched_burst_p99_seconds", "", seconds(f, x->lat_p99_ns))
 	family(f, "xsched_actuator", "gauge",
 	       "1 when the native priority knob named by `actuator` is in effect for the process "
-	       "(MPS client priority, stream priorities, CU mask).");
+	       "(MPS client priority, stream priorities, CU mask), or the device time-slices it "
+	       "(time_sliced).");
 	for (unsigned int b = 0; b < XSCHED_ACT_COUNT; b++)
 		for (uint32_t i = 0; i < n; i++) {
 			const struct ctl_pub_entry *x = &s->entries[i];
@@ -188,6 +189,10 @@ static void processes(FILE *f, const struct ctl_pub *s)
 			fprintf(f, ",actuator=\"%s\"} %u\n", xsched_act_name(b),
 			        x->actuators >> b & 1u);
 		}
+	family(f, "xsched_turn", "gauge",
+	       "On a time-sliced GPU: 1 while the process holds its GPU's turn, 2 while it waits "
+	       "for it (suspended), 0 without turns.");
+	EACH_ENTRY("xsched_turn", "", fprintf(f, " %u\n", x->turn))
 #undef EACH_ENTRY
 	histogram(f, s, n);
 }

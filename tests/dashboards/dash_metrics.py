@@ -135,6 +135,11 @@ def main():
     if acts != want:
         fail(f"xsched_actuator series: {acts}, want {want}")
     print("xsched_actuator: one series per process and actuator, 1 where in effect")
+    turns = {m.group(1): m.group(2) for m in re.finditer(
+        r'^xsched_turn\{.*pid="(\d+)".*\} (\d)$', sample, re.M)}
+    if turns != {"100": "0", "200": "2"}:
+        fail(f"xsched_turn series: {turns}, want 100 without turns, 200 waiting (2)")
+    print("xsched_turn: 0 without turns, 2 waiting")
 
     with DashScenario(build, "dash-metrics") as s:
         for bad in ("127.0.0.1:99999", "example.com:9464", "9464", "[::1]9464"):

@@ -51,6 +51,7 @@ int main(void)
 	e->w_busy = 0;
 	e->w_idle = 2;
 	e->blocked_ns = 1500000000;
+	e->turn = CTL_TURN_WAITS;
 	metrics_write(stdout, &s, true);
 	return 0;
 }
