@@ -187,8 +187,24 @@ static void write_identities(struct daemon *d)
 	}
 }
 
+/* Whether going from (grant a, budget ba) to (b, bb) may let a held launch through: a
+ * window or budget grew, or the grant was lifted. Narrowing wakes nobody. */
+static bool opens(uint64_t a, uint32_t ba, uint64_t b, uint32_t bb)
+{
+	if (!xsched_grant_set(b))
+		return xsched_grant_set(a);
+	if (!xsched_grant_set(a))
+		return false; /* from the default (unbounded) to a bound */
+	if (xsched_grant_busy(b) > xsched_grant_busy(a) ||
+	    xsched_grant_idle(b) > xsched_grant_idle(a))
+		return true;
+	return ba && (!bb || bb > ba);
+}
+
 static void write_grants(struct daemon *d)
 {
+	bool kick[XSCHED_MAX_GPUS] = { false };
+
 	write_identities(d);
 	for (size_t k = 0; k < d->npent; k++) {
 		struct dproc *p = &d->procs[d->pmap[k].proc];
@@ -210,11 +226,19 @@ static void write_grants(struct daemon *d)
 		if (!dg->written || dg->budget_written != budget)
 			xsched_grant_budget(d->grants, p->slot, g, budget);
 		if (!dg->written || dg->grant_written != grant)
-			xsched_grant_windows(d->grants, d->shm, p->slot, g, grant);
+			xsched_grant_windows(d->grants, NULL, p->slot, g, grant);
+		if (!dg->written || opens(dg->grant_written, dg->budget_written, grant, budget))
+			kick[g] = true;
 		dg->written = true;
 		dg->grant_written = grant;
 		dg->budget_written = budget;
 	}
+	/* One wake-up per GPU and interval, and only where something opened: every process
+	 * held on the GPU wakes to look, and with turns most of them are waiting (measured:
+	 * a kick per grant written cost the controller a third of its CPU time in wake-ups). */
+	for (int g = 0; g < XSCHED_MAX_GPUS; g++)
+		if (kick[g] && xsched_gpu_at(d->shm, g))
+			xsched_gpu_kick(&d->shm->gpus[g]);
 	for (int i = 0; i < XSCHED_MAX_PROCS; i++) {
 		struct dproc *p = &d->procs[i];
 		struct xsched_proc *sp;

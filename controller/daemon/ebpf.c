@@ -303,7 +303,7 @@ uint32_t ebpf_publish(struct daemon *d, struct ctl_pub_entry *out, uint32_t max)
 	uint32_t n = 0;
 
 	for (int i = 0; eb.running && i < E_MAX_PROCS && n < max; i++) {
-		const struct eproc *e = &eb.procs[i];
+		struct eproc *e = &eb.procs[i];
 		struct ctl_pub_entry *o = &out[n];
 
 		if (!e->used)

@@ -31,9 +31,9 @@ static uint64_t rank(const uint64_t *v, uint32_t n, double q)
 	return v[(r > n ? n : r) - 1];
 }
 
-void entlat_put(const struct entlat *l, uint64_t now, struct ctl_pub_entry *o)
+void entlat_put(struct entlat *l, uint64_t now, struct ctl_pub_entry *o)
 {
-	uint64_t v[ENTLAT_RECENT], cum = 0;
+	uint64_t v[ENTLAT_RECENT], cum = 0, expire = UINT64_MAX;
 	uint32_t n = 0;
 
 	o->lat_count = l->count;
@@ -42,14 +42,26 @@ void entlat_put(const struct entlat *l, uint64_t now, struct ctl_pub_entry *o)
 		cum += l->bucket[i];
 		o->lat_bucket[i] = cum;
 	}
-	for (uint32_t i = 0; i < ENTLAT_RECENT && i < l->count; i++)
-		if (l->end_ns[i] + CTL_LAT_RECENT_NS >= now)
-			v[n++] = l->lat_ns[i];
-	o->lat_recent_n = n;
-	o->lat_p50_ns = o->lat_p99_ns = 0;
-	if (!n)
-		return;
-	qsort(v, n, sizeof(v[0]), cmp_u64);
-	o->lat_p50_ns = rank(v, n, 0.50);
-	o->lat_p99_ns = rank(v, n, 0.99);
+	if (!l->c_valid || l->c_count != l->count || now >= l->c_expire_ns) {
+		for (uint32_t i = 0; i < ENTLAT_RECENT && i < l->count; i++) {
+			if (l->end_ns[i] + CTL_LAT_RECENT_NS >= now) {
+				v[n++] = l->lat_ns[i];
+				if (l->end_ns[i] + CTL_LAT_RECENT_NS < expire)
+					expire = l->end_ns[i] + CTL_LAT_RECENT_NS + 1;
+			}
+		}
+		l->c_n = n;
+		l->c_p50 = l->c_p99 = 0;
+		if (n) {
+			qsort(v, n, sizeof(v[0]), cmp_u64);
+			l->c_p50 = rank(v, n, 0.50);
+			l->c_p99 = rank(v, n, 0.99);
+		}
+		l->c_count = l->count;
+		l->c_expire_ns = expire;
+		l->c_valid = true;
+	}
+	o->lat_recent_n = l->c_n;
+	o->lat_p50_ns = l->c_p50;
+	o->lat_p99_ns = l->c_p99;
 }

@@ -31,7 +31,7 @@ static void put_svc(struct ctl_pub_svc *o, const struct dsvc *s, const struct pl
 	snprintf(o->why, sizeof(o->why), "%s", l->why ? l->why : "");
 }
 
-static void put_entry(struct ctl_pub_entry *o, const struct daemon *d, size_t k)
+static void put_entry(struct ctl_pub_entry *o, struct daemon *d, size_t k)
 {
 	const struct dproc *p = &d->procs[d->pmap[k].proc];
 	int g = d->pmap[k].gpu;

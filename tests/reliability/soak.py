@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from relcommon import Ctl, Scenario, Tally, finish, ground_truth, need, shim_env, spawn
+from relcommon import Ctl, Scenario, Tally, finish, ground_truth, need, shim_env, spawn, stats
 
 N_ONLINE, N_BATCH, N_CORR = 4, 48, 12
 WARMUP_S = 10
@@ -117,8 +117,11 @@ def soak(build, t, seconds):
                 p = spawn(s, "correctness", "--rounds", 20, "--kernel-us", 300,
                           env=shim_env(s, priority="low"))
                 r = finish(p, timeout=seconds + 300)
+                # Read now: the model keeps 256 processes, and the lanes start more than
+                # that in a soak once the batch jobs take turns (they then run fast).
+                rows = stats(s, p.pid)
                 with lock:
-                    runs.append((p,) + r)
+                    runs.append((p,) + r + (rows,))
 
         lanes = [threading.Thread(target=lane, daemon=True) for _ in range(N_CORR)]
         for th in lanes:
@@ -148,8 +151,8 @@ def soak(build, t, seconds):
             ground_truth(t, s, p, res, f"batch {p.pid}", kernels=res["kernels"] if res else None)
         for th in lanes:
             th.join(timeout=600)
-        for p, rc, res, err in runs:
-            ground_truth(t, s, p, res, f"correctness {p.pid}")
+        for p, rc, res, err, rows in runs:
+            ground_truth(t, s, p, res, f"correctness {p.pid}", rows=rows)
         ctl.stop()
 
     use = (cpu1 - cpu0) / (w1 - w0)
