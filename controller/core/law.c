@@ -187,7 +187,6 @@ static bool on_violation(struct law *l, const struct law_input *in)
 {
 	double t = (double)l->p.target_ns, x = l->x_ns, nx;
 	bool burst = in->int_viol >= l->p.burst_viol || (double)in->int_max_ns > l->p.severe * t;
-
 	uint64_t since = l->since_viol_n;
 
 	l->violations += in->int_viol;

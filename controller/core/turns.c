@@ -49,11 +49,7 @@ static int next_member(const struct plan_entry *e, size_t ne, int g, int k)
 
 static void pass(struct turn_gpu *t, const struct plan_entry *e, size_t ne, int g, uint64_t now)
 {
-	int k = next_member(e, ne, g, t->holder);
-
-	if (k != t->holder)
-		t->passes++;
-	t->holder = k;
+	t->holder = next_member(e, ne, g, t->holder);
 	t->since_ns = now;
 	t->quiet = 0;
 }

@@ -30,7 +30,6 @@ struct turn_gpu {
 	int holder;        /* key of the entry holding the turn; -1: none */
 	uint64_t since_ns; /* when it got the turn */
 	uint32_t quiet;    /* consecutive intervals the holder was idle */
-	uint64_t passes;   /* turns passed, all time */
 };
 
 void turns_init(struct turn_gpu *g, size_t ngpus);

@@ -42,7 +42,7 @@ void entlat_put(struct entlat *l, uint64_t now, struct ctl_pub_entry *o)
 		cum += l->bucket[i];
 		o->lat_bucket[i] = cum;
 	}
-	if (!l->c_valid || l->c_count != l->count || now >= l->c_expire_ns) {
+	if (l->c_count != l->count || now >= l->c_expire_ns) {
 		for (uint32_t i = 0; i < ENTLAT_RECENT && i < l->count; i++) {
 			if (l->end_ns[i] + CTL_LAT_RECENT_NS >= now) {
 				v[n++] = l->lat_ns[i];
@@ -59,7 +59,6 @@ void entlat_put(struct entlat *l, uint64_t now, struct ctl_pub_entry *o)
 		}
 		l->c_count = l->count;
 		l->c_expire_ns = expire;
-		l->c_valid = true;
 	}
 	o->lat_recent_n = l->c_n;
 	o->lat_p50_ns = l->c_p50;

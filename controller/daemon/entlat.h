@@ -8,7 +8,6 @@
 #ifndef XSCHED_CTL_ENTLAT_H
 #define XSCHED_CTL_ENTLAT_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "ctl_pub.h"
@@ -21,10 +20,10 @@ struct entlat {
 	uint32_t next;                        /* ring index of the next sample */
 	uint64_t end_ns[ENTLAT_RECENT], lat_ns[ENTLAT_RECENT];
 	/* The recent quantiles as last computed: they change only when a sample arrives or
-	 * one ages out (at expire_ns), so most intervals reuse them. */
+	 * one ages out (at c_expire_ns; 0 in a zeroed entlat: computed on first use), so most
+	 * intervals reuse them. */
 	uint64_t c_count, c_expire_ns, c_p50, c_p99;
 	uint32_t c_n;
-	bool c_valid;
 };
 
 void entlat_add(struct entlat *l, uint64_t end_ns, uint64_t lat_ns);

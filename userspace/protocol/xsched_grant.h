@@ -118,7 +118,7 @@ void xsched_controller_leave(struct xsched_grants *g, struct xsched_shm *shm);
  * are cleared first. false when slot is out of range. */
 bool xsched_grant_assign(struct xsched_grants *g, int slot, pid_t pid, uint64_t start_time);
 /* Set (or with XSCHED_GRANT_NONE clear) the slot's windows on GPU `gpu` (-1: all GPUs) and
- * wake the GPU's sleepers in shm. */
+ * wake the GPU's sleepers in shm (NULL: nobody; the caller kicks once for many grants). */
 void xsched_grant_windows(struct xsched_grants *g, struct xsched_shm *shm, int slot, int gpu,
                           uint64_t grant);
 /* Set the slot's time budget on GPU `gpu` (-1: all). */
