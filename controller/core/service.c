@@ -63,6 +63,11 @@ void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t co
 	s->samples++;
 }
 
+void svc_cold(struct svc *s)
+{
+	s->cold++;
+}
+
 void svc_restart(struct svc *s, uint64_t now_ns)
 {
 	lathist_reset(&s->since);

@@ -32,6 +32,7 @@ struct svc {
 	uint64_t int_n, int_viol, int_max_ns;
 	double burst_cmds;                /* commands per burst (EWMA) */
 	uint64_t samples;                 /* all time */
+	uint64_t cold;                    /* cold bursts kept from the law (svc_cold), all time */
 	uint64_t last_p99_ns, last_win_n; /* of the last tick, for status */
 };
 
@@ -41,6 +42,9 @@ int svc_init(struct svc *s, const char *name, int gpu, int prio, uint64_t target
              uint64_t window_ns, uint64_t interval_ns, uint64_t now_ns);
 void svc_free(struct svc *s);
 void svc_sample(struct svc *s, uint64_t end_ns, uint64_t latency_ns, uint32_t commands);
+/* A member's burst that launched code for the first time (XSCHED_LAT_COLD): its latency is
+ * the code's warm-up, which no window would shorten; counted, not acted on. */
+void svc_cold(struct svc *s);
 /* One control interval; see law.h for a_top, b_top and ff_ok. Returns law_tick()'s
  * value. */
 bool svc_tick(struct svc *s, uint64_t now_ns, double a_top_ns, double b_top_ns, bool ff_ok);

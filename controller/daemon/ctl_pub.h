@@ -18,8 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CTL_PUB_MAGIC   0x3142555044435358ull /* "XSCDPUB1" little-endian */
-#define CTL_PUB_VERSION 3u                    /* 2: the mailbox moved to ctl_box.h; 3: turns */
+#define CTL_PUB_MAGIC 0x3142555044435358ull /* "XSCDPUB1" little-endian */
+/* 2: the mailbox moved to ctl_box.h; 3: turns; 4: cold bursts */
+#define CTL_PUB_VERSION 4u
 #define CTL_PUB_SVCS    64
 #define CTL_PUB_ENTRIES 512 /* process x GPU pairs */
 #define CTL_PUB_WHY     64
@@ -36,6 +37,7 @@ struct ctl_pub_svc {
 	uint64_t window_n; /* samples in it */
 	uint64_t floor_p99_ns;
 	uint64_t samples, violations; /* all time */
+	uint64_t cold;                /* cold bursts not acted on (service.h), all time */
 	double x_ns, a_top_ns, b_top_ns, burst_cmds;
 	char why[CTL_PUB_WHY];
 };

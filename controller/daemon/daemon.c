@@ -40,15 +40,21 @@ static void drain_rings(struct daemon *d)
 			for (size_t k = 0; k < n; k++) {
 				uint32_t g = buf[k].gpu;
 				struct entlat *l;
+				struct svc *s;
 
 				if (g >= XSCHED_MAX_GPUS)
 					continue;
+				/* Shown as it was, cold or not: it is what the app saw. */
 				if ((l = dgpu_lat(d, &p->g[g])))
 					entlat_add(l, buf[k].end_ns, buf[k].latency_ns);
 				if (p->g[g].svc < 0)
 					continue;
-				svc_sample(&d->svcs[p->g[g].svc].s, buf[k].end_ns,
-				           buf[k].latency_ns, buf[k].commands);
+				s = &d->svcs[p->g[g].svc].s;
+				if (buf[k].commands & XSCHED_LAT_COLD)
+					svc_cold(s);
+				else
+					svc_sample(s, buf[k].end_ns, buf[k].latency_ns,
+					           buf[k].commands);
 			}
 			if (n < 64)
 				break;

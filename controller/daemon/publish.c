@@ -24,6 +24,7 @@ static void put_svc(struct ctl_pub_svc *o, const struct dsvc *s, const struct pl
 	o->floor_p99_ns = l->floor_p99_ns;
 	o->samples = s->s.samples;
 	o->violations = l->violations;
+	o->cold = s->s.cold;
 	o->x_ns = l->x_ns;
 	o->a_top_ns = ps ? ps->a_top_ns : 0;
 	o->b_top_ns = ps ? ps->b_top_ns : 0;

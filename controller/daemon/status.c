@@ -182,11 +182,12 @@ static void json_status(const struct ctl_pub *s, bool live)
 		printf(",\"target_ns\":%llu,\"p99_ns\":%llu,\"window_samples\":%llu,"
 		       "\"allowance_ns\":%.0f,\"idle_top_ns\":%.0f,\"busy_top_ns\":%.0f,"
 		       "\"floor_p99_ns\":%llu,\"samples\":%llu,\"violations\":%llu,"
-		       "\"members\":%u,\"lower\":%u,\"burst_commands\":%.1f}",
+		       "\"cold_bursts\":%llu,\"members\":%u,\"lower\":%u,\"burst_commands\":%.1f}",
 		       (unsigned long long)v->target_ns, (unsigned long long)v->p99_ns,
 		       (unsigned long long)v->window_n, v->x_ns, v->a_top_ns, v->b_top_ns,
 		       (unsigned long long)v->floor_p99_ns, (unsigned long long)v->samples,
-		       (unsigned long long)v->violations, v->members, v->n_low, v->burst_cmds);
+		       (unsigned long long)v->violations, (unsigned long long)v->cold, v->members,
+		       v->n_low, v->burst_cmds);
 	}
 	printf("],\"processes\":[");
 	for (uint32_t i = 0; i < s->nentries && i < CTL_PUB_ENTRIES; i++) {

@@ -101,6 +101,9 @@ static void services(FILE *f, const struct ctl_pub *s)
 	family(f, "xsched_service_violations_total", "counter",
 	       "Control intervals in which the service's P99 exceeded its target.");
 	EACH_SVC("xsched_service_violations_total", fprintf(f, " %" PRIu64 "\n", v->violations))
+	family(f, "xsched_service_cold_bursts_total", "counter",
+	       "Bursts that launched code for the first time, shown but not acted on.");
+	EACH_SVC("xsched_service_cold_bursts_total", fprintf(f, " %" PRIu64 "\n", v->cold))
 #undef EACH_SVC
 	family(f, "xsched_controller_state", "gauge",
 	       "Control law state of the service: 1 for the current state, 0 for the others.");

@@ -5,7 +5,8 @@
  *
  * Services (labels service, gpu, priority): xsched_p99_seconds, xsched_p99_target_seconds,
  * xsched_allowance_seconds, xsched_controller_state (one series per state, 1 for the
- * current), xsched_service_samples_total, xsched_service_violations_total.
+ * current), xsched_service_samples_total, xsched_service_violations_total,
+ * xsched_service_cold_bursts_total.
  * Processes (labels gpu, pid, comm, priority, service, source=shim|ebpf):
  * xsched_window_commands{window=busy|idle}, xsched_inflight_commands,
  * xsched_launches_total, xsched_completions_total, xsched_blocked_seconds_total,

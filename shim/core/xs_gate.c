@@ -439,7 +439,31 @@ static void burst_open(struct xs_dev *d, int prio, uint64_t t0)
 		return;
 	atomic_store(&d->burst_start_ns, t0);
 	atomic_store(&d->burst_reserved0, atomic_load(&d->reserved) - 1);
+	atomic_store_explicit(&d->burst_cold, 0, memory_order_relaxed);
 	xsched_proc_busy_enter(xs.shm, xs.slot, d->gpu, prio);
+}
+
+/* Whether code handle kf is launched on d for the first time (and now recorded). Lock-free:
+ * two threads racing on one new handle may both say so, which only marks the burst cold. */
+static bool first_launch(struct xs_dev *d, uintptr_t kf)
+{
+	uint64_t h = (uint64_t)kf * 0x9e3779b97f4a7c15ull;
+
+	for (unsigned int i = 0; i < 8; i++) {
+		_Atomic uintptr_t *e = &d->seen[((h >> 40) + i) & (XS_SEEN - 1)];
+		uintptr_t k = atomic_load_explicit(e, memory_order_relaxed), zero = 0;
+
+		if (k == kf)
+			return false;
+		if (k == 0) {
+			if (atomic_compare_exchange_strong_explicit(
+			            e, &zero, kf, memory_order_relaxed, memory_order_relaxed))
+				return true;
+			if (zero == kf)
+				return false;
+		}
+	}
+	return false; /* full: counted as seen (xs_internal.h) */
 }
 
 void xs_burst_try_close(struct xs_dev *d)
@@ -456,11 +480,15 @@ void xs_burst_try_close(struct xs_dev *d)
 	uint64_t now = xs_now_ns();
 	uint64_t start = atomic_load(&d->burst_start_ns);
 	xsched_proc_busy_leave(xs.shm, xs.slot, d->gpu);
+	uint64_t cmds = r - atomic_load(&d->burst_reserved0);
 	struct xsched_lat lat = {
 		.end_ns = now,
 		.latency_ns = now > start ? now - start : 0,
 		.gpu = (uint32_t)d->gpu,
-		.commands = (uint32_t)(r - atomic_load(&d->burst_reserved0)),
+		.commands = (uint32_t)(cmds < XSCHED_LAT_CMDS_MASK ? cmds : XSCHED_LAT_CMDS_MASK) |
+		            (atomic_load_explicit(&d->burst_cold, memory_order_relaxed)
+		                     ? XSCHED_LAT_COLD
+		                     : 0),
 	};
 	pthread_mutex_lock(&xs.ring_lock);
 	xsched_ring_push(&xs.slot->ring, &lat);
@@ -510,6 +538,10 @@ void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t)
 	t->tracked = true;
 	if (!atomic_load(&d->burst_open))
 		burst_open(d, prio, t0 ? t0 : xs_now_ns());
+	/* Copies and memsets load no code; a burst already cold need not look further. */
+	if (t->kf > XS_KEY_MEMSET && !atomic_load_explicit(&d->burst_cold, memory_order_relaxed) &&
+	    first_launch(d, t->kf))
+		atomic_store_explicit(&d->burst_cold, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&d->pg->window, memory_order_relaxed) != w)
 		atomic_store_explicit(&d->pg->window, w, memory_order_relaxed);
 	if (atomic_load_explicit(&d->pg->budget_applied_us, memory_order_relaxed) != b_us)

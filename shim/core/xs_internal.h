@@ -43,6 +43,9 @@ struct xs_kdur {
 	uint32_t n;           /* samples taken */
 };
 #define XS_KDUR 256 /* kernel shapes timed per device; a power of two */
+/* Code handles launched per device, for cold bursts (xs_gate.c); a power of two. A full
+ * table counts new code as seen: a burst is then never called cold wrongly, only missed. */
+#define XS_SEEN 4096
 
 struct xs_dev {
 	_Atomic int ready;
@@ -55,6 +58,7 @@ struct xs_dev {
 	_Atomic uint32_t burst_open;
 	_Atomic uint64_t burst_start_ns;
 	_Atomic uint64_t burst_reserved0;
+	_Atomic uint32_t burst_cold; /* the open burst launched code never launched before */
 	/* Process-local futex word: bumped when a marker is recorded or work is credited, for
 	 * threads that found nothing to wait on. */
 	_Atomic uint32_t kick;
@@ -74,6 +78,7 @@ struct xs_dev {
 	_Atomic uint64_t max_ns;
 	uint64_t max_key; /* the shape whose estimate is max_ns */
 	_Atomic uint32_t timed;
+	_Atomic uintptr_t seen[XS_SEEN]; /* code handles launched here (0: free slot) */
 };
 
 struct xs_event_slot {

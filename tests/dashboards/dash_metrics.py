@@ -86,6 +86,10 @@ def compare(samples, st0, st1):
             before = [w["state"] for w in st0["services"] if w["name"] == v["name"]]
             if cur not in before + [v["state"]]:
                 return f"state {cur} not in {before + [v['state']]}"
+            got = one(samples, "xsched_service_cold_bursts_total", **lab)
+            c0 = [w["cold_bursts"] for w in st0["services"] if w["name"] == v["name"]]
+            if not c0 or not c0[0] <= got <= v["cold_bursts"]:
+                return f"cold bursts {got} not within {c0} .. {v['cold_bursts']}"
         for x1 in st1["processes"]:
             x0 = [x for x in st0["processes"] if x["pid"] == x1["pid"]][0]
             lab = dict(pid=x1["pid"], comm=x1["comm"], gpu=x1["gpu"],

@@ -198,7 +198,7 @@ static uint64_t inflight(void)
 
 static void launch(struct xs_stream *s)
 {
-	struct xs_ticket t;
+	struct xs_ticket t = XS_TICKET(0, 0);
 	xs_launch_begin(s, &t);
 	assert_true(t.tracked);
 	xs_launch_end(&t, true);
@@ -275,6 +275,59 @@ static void test_unlimited_burst(void **state)
 	assert_int_equal(atomic_load(&dev->pg->launches) >= 100, 1);
 }
 
+/* Launches one command of code handle kf (0: a copy) on s. */
+static void launch_code(struct xs_stream *s, uintptr_t kf)
+{
+	struct xs_ticket t = kf ? XS_TICKET(kf, 1) : XS_TICKET(XS_KEY_COPY, 4096);
+	xs_launch_begin(s, &t);
+	xs_launch_end(&t, true);
+}
+
+/* A burst that launches code for the first time is marked cold in the ring; bursts of code
+ * seen before, or of copies only, are not. */
+static void test_cold_burst(void **state)
+{
+	(void)state;
+	struct xs_stream *s = new_stream(1);
+	struct xsched_lat last;
+	size_t n0 = ring_count(NULL);
+	launch_code(s, 0xc0de00);
+	launch_code(s, 0);
+	launch_code(s, 0xc0de00);
+	sync_stream(s);
+	assert_int_equal(ring_count(&last), n0 + 1);
+	assert_int_equal(last.commands, XSCHED_LAT_COLD | 3);
+	launch_code(s, 0xc0de00);
+	launch_code(s, 0);
+	sync_stream(s);
+	assert_int_equal(ring_count(&last), n0 + 2);
+	assert_int_equal(last.commands, 2);
+	launch_code(s, 0);
+	sync_stream(s);
+	assert_int_equal(ring_count(&last), n0 + 3);
+	assert_int_equal(last.commands, 1);
+	/* One new kernel among known ones makes the burst cold. */
+	launch_code(s, 0xc0de00);
+	launch_code(s, 0xc0de40);
+	sync_stream(s);
+	assert_int_equal(ring_count(&last), n0 + 4);
+	assert_int_equal(last.commands, XSCHED_LAT_COLD | 2);
+	/* More handles than the table holds: never a wrong cold mark, and no hang. */
+	for (uintptr_t f = 1; f <= 2 * XS_SEEN; f++) {
+		launch_code(s, 0x100000 + f * 64);
+		if (f % 32 == 0)
+			sync_stream(s);
+	}
+	sync_stream(s);
+	static struct xsched_lat drain[XSCHED_RING_LEN];
+	while (xsched_ring_read(&xs.slot->ring, drain, XSCHED_RING_LEN, true) > 0)
+		;
+	launch_code(s, 0xc0de00);
+	sync_stream(s);
+	assert_int_equal(ring_count(&last), 1);
+	assert_int_equal(last.commands, 1);
+}
+
 static void test_window_bound(void **state)
 {
 	(void)state;
@@ -282,7 +335,7 @@ static void test_window_bound(void **state)
 	grant(3, 3);
 	int w0 = atomic_load(&waits);
 	for (int i = 0; i < 30; i++) {
-		struct xs_ticket t;
+		struct xs_ticket t = XS_TICKET(0, 0);
 		xs_launch_begin(i % 2 ? a : b, &t);
 		/* Admitted: with this one, no more than 3 unfinished on the GPU. */
 		assert_true(true_inflight(dev) + 1 <= 3);
@@ -439,7 +492,7 @@ static void test_failed_launch(void **state)
 	(void)state;
 	struct xs_stream *s = new_stream(1);
 	uint64_t before = inflight();
-	struct xs_ticket t;
+	struct xs_ticket t = XS_TICKET(0, 0);
 	xs_launch_begin(s, &t);
 	assert_int_equal(inflight(), before + 1);
 	xs_launch_end(&t, false); /* the driver refused it */
@@ -457,7 +510,7 @@ static void test_capture_untracked(void **state)
 	assert_true(xs_capturing());
 	uint64_t r0 = atomic_load(&dev->reserved);
 	int rec0 = atomic_load(&records);
-	struct xs_ticket t;
+	struct xs_ticket t = XS_TICKET(0, 0);
 	xs_launch_begin(s, &t);
 	assert_false(t.tracked);
 	xs_launch_end(&t, true);
@@ -697,6 +750,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unlimited_burst),
+		cmocka_unit_test(test_cold_burst),
 		cmocka_unit_test(test_window_bound),
 		cmocka_unit_test(test_time_budget),
 		cmocka_unit_test(test_busy_and_idle_windows),

@@ -33,8 +33,9 @@
 #include <sys/types.h>
 
 #define XSCHED_SHM_MAGIC 0x3176444843535358ull /* "XSSCHDv1" little-endian */
-/* 2: controller-owned fields moved to the grant segment (xsched_grant.h). */
-#define XSCHED_SHM_VERSION  2u
+/* 2: controller-owned fields moved to the grant segment (xsched_grant.h); 3: cold bursts
+ * (XSCHED_LAT_COLD). */
+#define XSCHED_SHM_VERSION  3u
 #define XSCHED_SHM_DEFAULT  "xsched"
 #define XSCHED_SHM_NAME_MAX 64
 
@@ -151,8 +152,18 @@ struct xsched_lat {
 	uint64_t end_ns;     /* CLOCK_MONOTONIC when the draining sync returned */
 	uint64_t latency_ns; /* from the burst's first command to end_ns */
 	uint32_t gpu;        /* GPU record index */
-	uint32_t commands;   /* commands submitted during the burst */
+	uint32_t commands;   /* commands submitted during the burst, | XSCHED_LAT_COLD */
 };
+
+/*
+ * Set in xsched_lat.commands when the burst launched code (a kernel, graph or host function)
+ * that the process had not launched on that GPU before. A first launch pays for loading the
+ * code (CUDA and HIP load modules lazily) and the app's own first-use work (PyTorch's first
+ * forward pass of ResNet-18 took 685 ms on an H200 against 3 ms after): that burst's
+ * latency says nothing about contention, so the controller shows it but does not act on it.
+ */
+#define XSCHED_LAT_COLD      0x80000000u
+#define XSCHED_LAT_CMDS_MASK 0x7fffffffu
 
 /* Bounded single-producer single-consumer ring: the producer never overwrites unread
  * samples; when full it drops the new one and counts it. */

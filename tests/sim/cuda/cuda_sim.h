@@ -148,6 +148,7 @@ struct cu_module {
 struct cu_func {
 	const struct kdesc *k;
 	struct cu_module *mod;
+	_Atomic bool loaded; /* launched once: XSCHED_SIM_LOAD_US paid (launch.c) */
 };
 
 struct cu_library {

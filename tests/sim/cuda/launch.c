@@ -5,8 +5,12 @@
  */
 #include "cuda_sim.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS_PER_BLOCK 1024
@@ -292,6 +296,33 @@ static CUresult collect_params(const struct kdesc *k, void **params, void **extr
 	return k->nparams ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS;
 }
 
+/* XSCHED_SIM_LOAD_US: host time a function's first launch takes, as a real driver loads a
+ * module lazily on first use (and an app's first pass builds its caches); 0 by default. */
+static void lazy_load(struct cu_func *f)
+{
+	static _Atomic long load_us = -1;
+	long us = atomic_load(&load_us);
+
+	if (us < 0) {
+		const char *v = getenv("XSCHED_SIM_LOAD_US");
+		char *end;
+
+		us = v && *v ? strtol(v, &end, 10) : 0;
+		if (v && *v && (*end || us < 0 || us > 10000000)) {
+			fprintf(stderr, "simcuda: bad XSCHED_SIM_LOAD_US '%s': want 0..10000000\n",
+			        v);
+			us = 0;
+		}
+		atomic_store(&load_us, us);
+	}
+	if (us && !atomic_exchange(&f->loaded, true)) {
+		struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+}
+
 static CUresult launch(CUfunction hf, unsigned int gx, unsigned int gy, unsigned int gz,
                        unsigned int bx, unsigned int by, unsigned int bz, unsigned int shmem,
                        CUstream h, void **params, void **extra, bool ptds)
@@ -316,6 +347,7 @@ static CUresult launch(CUfunction hf, unsigned int gx, unsigned int gy, unsigned
 	if (f->k->check && !f->k->check(op.kernel.params))
 		return CUDA_ERROR_INVALID_VALUE; /* would fault on a real device */
 	op.duration_ns = f->k->duration_ns(op.kernel.params);
+	lazy_load(f);
 	pthread_mutex_lock(&cs_g.lock);
 	r = cs_stream_get(h, ptds, &st);
 	if (!r && st->cap) {
