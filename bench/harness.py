@@ -280,9 +280,23 @@ def repeatability(runs):
                 REPEAT_SPREAD} for c, v in by.items() if len(v) > 1}
 
 
-def table(runs, solos):
+def solo_pieces(solo, n):
+    """P99 of each piece of n requests of the solo run: what the service alone gives over as
+    many requests as a case's run, i.e. how far a "x solo" target lies from its own noise."""
+    lat = solo.get("latencies_ms", [])
+    if n < 100 or len(lat) < 2 * n:
+        return []
+    out = []
+    for i in range(0, len(lat) - n + 1, n):
+        piece = sorted(lat[i:i + n])
+        out.append(piece[min(n - 1, max(0, int(round(0.99 * n + 0.5)) - 1))])
+    return out
+
+
+def table(runs, solos, piece_n=0):
     """Markdown: one row per run; ratios against the same server mode's solo run and native
-    batch throughput; then the repeatability of each configuration run more than once."""
+    batch throughput; then the repeatability of each configuration run more than once, and
+    the solo run's P99 over pieces as long as a case."""
     native = native_reference(runs)
     reps = max((r.get("rep", 0) for r in runs), default=0) > 0
     rows = ["| configuration | batch jobs | target ms | P50 ms | P99 ms | max ms | P99 / solo"
@@ -305,6 +319,13 @@ def table(runs, solos):
                         r["batch_images_per_s"], native.get(mps), r.get("target_ms")))
     for mps, s in sorted(solos.items()):
         rows.append(row("solo (MPS)" if mps else "solo", 0, s, s, None, None, None))
+    for mps, s in sorted(solos.items()):
+        pieces = solo_pieces(s, piece_n)
+        if pieces:
+            rows += ["", f"Solo{' (MPS)' if mps else ''} in pieces of {piece_n} requests (a "
+                     f"case's length): P99 {' / '.join(f'{p:.2f}' for p in pieces)} ms, "
+                     f"{min(pieces) / s['p99_ms']:.2f}x to {max(pieces) / s['p99_ms']:.2f}x "
+                     "of the whole run's: the service alone, measured as a case is."]
     rep = repeatability(runs)
     if rep:
         rows += ["", f"Repeatability (P99 of each run; spread = max / min - 1, over "
@@ -369,7 +390,7 @@ def main():
         finally:
             if ctx:
                 ctx.__exit__(None, None, None)
-    md = table(runs, solos)
+    md = table(runs, solos, int(round(a.duration * a.rate)) if not a.rate_step else 0)
     print(md)
     rep = repeatability(runs)
     for c, v in rep.items():
