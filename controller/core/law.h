@@ -22,11 +22,19 @@
  *      a slow service (20 samples a second) cannot show: it is let pass.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
  *      a single violation to the last allowance verified good, and the busy part is
- *      dropped first. The allowance that failed becomes the ceiling.
+ *      dropped first. The allowance that failed becomes the ceiling, unless a decrease
+ *      set it less than min_samples ago (too soon to have failed: violations that outlast
+ *      decreases are a disturbance, and the ceiling stays where the episode began).
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
  *      above T (a decrease less than a window ago): hold. Below the band with fewer than
  *      relax_samples samples: hold (a P99 needs ~100 samples to be seen).
+ *      A narrow band: where the service's best P99 (the lowest judged over relax_samples
+ *      samples, or at the floor) is at or above band_lo * T, as with a target of 1.1x solo,
+ *      "in the band" would hold at any allowance. The lower edge then moves up to
+ *      best + narrow_frac * (T - best), and a relaxation from x > 0 may double x: the
+ *      allowance barely shows in the P99 there (the H200 under MPS: 2.3 ms of it added
+ *      ~0.3 ms). Only after relax_samples samples without a violation.
  *   4. Below the band: relax. With the feedforward known (the floor P99: over the floor
  *      window, ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits
  *      at most about that long for queued lower work. Otherwise, or above it, add
@@ -87,6 +95,7 @@ struct law_params {
 	double gain;            /* relaxation step per ns of slack below the band; 0.5 */
 	double ff_frac;         /* feedforward jump to ff_frac * (T - floor P99); 0.75 */
 	double ceil_margin;     /* stay this fraction below the last failed allowance; 0.1 */
+	double narrow_frac;     /* a narrow band relaxes below best + this * (T - best); 0.5 */
 	uint64_t step_min_ns;   /* smallest relaxation step; 0: T / 50 */
 	uint64_t probe_min_ns;  /* smallest probe worth a violation; 0: T / 20 */
 	uint64_t wait0_ns;      /* wait after a failed probe, doubled per consecutive one; 1 s */
@@ -126,6 +135,7 @@ struct law {
 	double good_ns;          /* last allowance verified good (< 0: none) */
 	double ceil_ns;          /* lowest allowance that failed (< 0: none) */
 	uint64_t floor_p99_ns;   /* P99 measured at the floor (0: not yet) */
+	uint64_t best_p99_ns;    /* lowest P99 judged over relax_samples (or at the floor) */
 	uint64_t last_change_ns; /* when x last changed */
 	uint64_t last_viol_ns;   /* when the last violation was seen (0: never) */
 	uint64_t violations;     /* samples above the target, all time */

@@ -674,6 +674,59 @@ static void warmup_does_not_pin_the_floor(void **state)
 	loop_free(&lp);
 }
 
+/* A disturbance (the GPU or the host, not the allowance) makes every sample late for half a
+ * second: the law decreases on each, but only the allowance held before it failed; the
+ * ones set on the way down had no time to act. Afterwards probes may go back up to it. */
+static void disturbance_keeps_the_ceiling(void **state)
+{
+	struct loop lp;
+	struct plant storm = fifo;
+	uint64_t d0;
+	double x0;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	run_for(&lp, &fifo, 10000 * MS);
+	x0 = LAW(&lp).x_ns;
+	assert_true(x0 > 0.5 * MS);
+	/* Late whatever the allowance, not severe: one decrease per interval. */
+	storm.solo_ns = 3.05 * MS;
+	storm.gain = storm.busy_gain = 0;
+	d0 = LAW(&lp).decreases;
+	run_for(&lp, &storm, 500 * MS);
+	assert_true(LAW(&lp).decreases - d0 >= 3);
+	assert_true(LAW(&lp).ceil_ns >= x0);
+	run_for(&lp, &fifo, 30000 * MS);
+	print_message("disturbance: x %.0f us before, %.0f us 30 s after\n", x0 / 1e3,
+	              LAW(&lp).x_ns / 1e3);
+	assert_true(LAW(&lp).x_ns >= 0.5 * x0);
+	loop_free(&lp);
+}
+
+/* The H200 under MPS with a target within 1.25x of the service's own P99 (1.1x solo): the
+ * band's lower edge lies below what the service shows even alone, so "in the band" holds at
+ * any allowance, and the allowance costs the service little. The band narrows to
+ * [best + (T - best) / 2, T]: the law relaxes to where the allowance starts to show. */
+static void narrow_band_relaxes_where_allowance_costs_little(void **state)
+{
+	struct loop lp;
+	const struct plant soft = { .solo_ns = 1.0 * MS,
+		                    .jitter_ns = 0.3 * MS,
+		                    .gain = 0.02,
+		                    .busy_gain = 0.02,
+		                    .per_tick = 1.0 };
+
+	(void)state;
+	loop_init(&lp, 1500 * US, 4 * MS, 8 * MS); /* band_lo * T = 1.2 ms < solo P99 1.3 ms */
+	run_for(&lp, &soft, 60000 * MS);
+	print_message("narrow band: x %.0f us after 60 s, %llu of %llu late, best P99 %llu us\n",
+	              LAW(&lp).x_ns / 1e3, (unsigned long long)lp.viol, (unsigned long long)lp.n,
+	              (unsigned long long)LAW(&lp).best_p99_ns / 1000);
+	assert_true(LAW(&lp).x_ns >= 2 * MS);
+	assert_true((double)lp.viol <= 0.005 * (double)lp.n);
+	loop_free(&lp);
+}
+
 static void idle_holds_state(void **state)
 {
 	struct law l;
@@ -701,6 +754,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(starts_suspended),
+		cmocka_unit_test(disturbance_keeps_the_ceiling),
+		cmocka_unit_test(narrow_band_relaxes_where_allowance_costs_little),
 		cmocka_unit_test(converges_without_oscillating),
 		cmocka_unit_test(tight_target_near_solo),
 		cmocka_unit_test(burst_goes_to_floor_within_one_interval),
