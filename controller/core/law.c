@@ -302,6 +302,10 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 {
 	double t = (double)l->p.target_ns, lo = l->p.band_lo * t, x = l->x_ns;
 	double top = in->a_top_ns + in->b_top_ns, nx, step, cap;
+	/* The narrow band doubles within the idle range only: work admitted during bursts
+	 * delays them again, and on the H200 doubling from a full idle range into it was
+	 * followed by late bursts within 5 s, twice. */
+	bool narrow = band_narrow(l) && x < in->a_top_ns;
 
 	verified(l);
 	if (x >= top) {
@@ -312,9 +316,11 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 	step = l->p.gain * (lo - p);
 	if (step < step_min(l))
 		step = step_min(l);
-	if (x > 0 && (step > x || band_narrow(l)))
+	if (x > 0 && (step > x || narrow))
 		step = x; /* at most double: the plant's gain is not known */
 	nx = x + step;
+	if (narrow && nx > in->a_top_ns)
+		nx = in->a_top_ns;
 	if (in->ff_ok && l->floor_p99_ns && (double)l->floor_p99_ns < t) {
 		double ff = l->p.ff_frac * (t - (double)l->floor_p99_ns);
 
@@ -427,8 +433,9 @@ bool law_tick(struct law *l, const struct law_input *in)
 	}
 	if (in->since_n >= l->p.relax_samples)
 		note_best(l, (double)in->since_p99_ns);
-	if ((double)in->win_p99_ns <= t && band_narrow(l) && in->since_n >= l->p.relax_samples &&
-	    (double)in->since_p99_ns < narrow_lo(l) && quiet(l))
+	if ((double)in->win_p99_ns <= t && band_narrow(l) && l->x_ns < in->a_top_ns &&
+	    in->since_n >= l->p.relax_samples && (double)in->since_p99_ns < narrow_lo(l) &&
+	    quiet(l))
 		return relax(l, in, (double)in->since_p99_ns);
 	if ((double)in->since_p99_ns >= l->p.band_lo * t || (double)in->win_p99_ns > t) {
 		/* In the band, or the window still remembers violations (a decrease less than

@@ -706,7 +706,8 @@ static void disturbance_keeps_the_ceiling(void **state)
 /* The H200 under MPS with a target within 1.25x of the service's own P99 (1.1x solo): the
  * band's lower edge lies below what the service shows even alone, so "in the band" holds at
  * any allowance, and the allowance costs the service little. The band narrows to
- * [best + (T - best) / 2, T]: the law relaxes to where the allowance starts to show. */
+ * [best + (T - best) / 2, T]: the law relaxes to where the allowance starts to show, within
+ * the idle range. */
 static void narrow_band_relaxes_where_allowance_costs_little(void **state)
 {
 	struct loop lp;
@@ -723,6 +724,7 @@ static void narrow_band_relaxes_where_allowance_costs_little(void **state)
 	              LAW(&lp).x_ns / 1e3, (unsigned long long)lp.viol, (unsigned long long)lp.n,
 	              (unsigned long long)LAW(&lp).best_p99_ns / 1000);
 	assert_true(LAW(&lp).x_ns >= 2 * MS);
+	assert_true(LAW(&lp).x_ns <= lp.a_top); /* never into the busy range by doubling */
 	assert_true((double)lp.viol <= 0.005 * (double)lp.n);
 	loop_free(&lp);
 }
