@@ -19,7 +19,8 @@ Scenarios:
   window       a static window and a granted one bound the commands in flight (ground truth)
   suspend      suspend holds a process at zero progress, resume restarts it, and when the
                controller dies it is released (fail-open)
-  latency      the shim's burst latencies agree with the online workload's own (P50, P99)
+  latency      the shim's burst latencies agree with the online workload's own (P50, P99);
+               only the first burst to launch the kernel is marked cold
   fifo         online (high) beside batch (low, window 1) in fifo mode: online P99 close to
                solo, where without the shim it is many times worse
   passthrough  a broken segment or a bad setting: every call passes through, said once
@@ -338,6 +339,9 @@ def scenario_latency(env, check):
         d = dump(env)
         procs = [p for p in d["procs"] if p["comm"] == "online"]
         check(len(procs) == 1, "one online process registered")
+        cold = [i for i, l in enumerate(procs[0]["latencies"]) if l[4]]
+        check(len(cold) == 1 and cold[0] < 10, f"one cold burst, the first to launch the kernel "
+              f"(a warm-up request): bursts {cold[:5]}")
         lat = [l[1] / 1e6 for l in procs[0]["latencies"]]
         check(len(lat) >= len(wlat), f"the ring holds {len(lat)} bursts for {len(wlat)} requests "
               "(plus warm-up)")

@@ -20,7 +20,8 @@
  *   quit                        leave cleanly (also at the end of the commands)
  *
  * xsched-testctl --dump [--consume] prints the JSON object without becoming a controller.
- * Latencies are read from the rings without consuming them unless --consume is given.
+ * Latencies are read from the rings without consuming them unless --consume is given; each
+ * is [end_ns, latency_ns, gpu, commands, cold] (cold: 1 for a burst with XSCHED_LAT_COLD).
  * --shm NAME overrides $XSCHED_SHM. Bad commands: one line on stderr, exit 2.
  */
 #include <errno.h>
@@ -202,9 +203,11 @@ static void dump(void)
 		printf("],\"ring_dropped\":%llu,\"latencies\":[",
 		       (unsigned long long)atomic_load(&p->ring.dropped));
 		for (size_t k = 0; k < n; k++)
-			printf("%s[%llu,%llu,%u,%u]", k ? "," : "",
+			printf("%s[%llu,%llu,%u,%u,%d]", k ? "," : "",
 			       (unsigned long long)lat[k].end_ns,
-			       (unsigned long long)lat[k].latency_ns, lat[k].gpu, lat[k].commands);
+			       (unsigned long long)lat[k].latency_ns, lat[k].gpu,
+			       lat[k].commands & XSCHED_LAT_CMDS_MASK,
+			       !!(lat[k].commands & XSCHED_LAT_COLD));
 		printf("]}");
 		first = false;
 	}
