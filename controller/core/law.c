@@ -276,25 +276,21 @@ static bool hold_for(struct law *l, const char *why)
 	return false;
 }
 
-/* The P99 the service shows at its best, or 0 when unknown (law.h: the narrow band). */
-static double best_p99(const struct law *l)
-{
-	return (double)l->best_p99_ns;
-}
-
 /* Whether the band is narrow: its lower edge at or below what the service shows at best, so
  * that "in the band" holds at any allowance. */
 static bool band_narrow(const struct law *l)
 {
-	return l->best_p99_ns && best_p99(l) >= l->p.band_lo * (double)l->p.target_ns;
+	return l->best_p99_ns && (double)l->best_p99_ns >= l->p.band_lo * (double)l->p.target_ns;
 }
 
-/* Below this P99, a narrow band relaxes (law.h). */
-static double narrow_lo(const struct law *l)
+/* Whether a narrow band relaxes from P99 `p` (law.h step 3): below its lower edge, and
+ * relax_samples samples without a violation. */
+static bool narrow_relaxes(const struct law *l, double p)
 {
-	double t = (double)l->p.target_ns;
+	double t = (double)l->p.target_ns, best = (double)l->best_p99_ns;
 
-	return best_p99(l) + l->p.narrow_frac * (t - best_p99(l));
+	return band_narrow(l) && p < best + l->p.narrow_frac * (t - best) &&
+	       l->since_viol_n >= l->p.relax_samples;
 }
 
 /* Step 4 of law.h: P99 `p` is below the band. Returns true when x changed. */
@@ -351,14 +347,8 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 /* A P99 judged over enough samples: the service's best so far (law.h: the narrow band). */
 static void note_best(struct law *l, double p)
 {
-	if (p > 0 && (!l->best_p99_ns || p < best_p99(l)))
+	if (p > 0 && (!l->best_p99_ns || p < (double)l->best_p99_ns))
 		l->best_p99_ns = (uint64_t)p;
-}
-
-/* No violation over the last relax_samples samples. */
-static bool quiet(const struct law *l)
-{
-	return l->since_viol_n >= l->p.relax_samples;
 }
 
 /* The floor's judgement on fresh samples with P99 `p` (steps 3-4 and the windup guard). */
@@ -373,7 +363,7 @@ static bool judge_floor(struct law *l, const struct law_input *in, double p)
 		l->why = "P99 at the floor above the target";
 		return true;
 	}
-	if (p >= l->p.band_lo * t && !(band_narrow(l) && p < narrow_lo(l) && quiet(l))) {
+	if (p >= l->p.band_lo * t && !narrow_relaxes(l, p)) {
 		l->state = LAW_SUSPENDED;
 		l->why = "P99 at the floor within the band";
 		return true;
@@ -433,9 +423,8 @@ bool law_tick(struct law *l, const struct law_input *in)
 	}
 	if (in->since_n >= l->p.relax_samples)
 		note_best(l, (double)in->since_p99_ns);
-	if ((double)in->win_p99_ns <= t && band_narrow(l) && l->x_ns < in->a_top_ns &&
-	    in->since_n >= l->p.relax_samples && (double)in->since_p99_ns < narrow_lo(l) &&
-	    quiet(l))
+	if ((double)in->win_p99_ns <= t && l->x_ns < in->a_top_ns &&
+	    in->since_n >= l->p.relax_samples && narrow_relaxes(l, (double)in->since_p99_ns))
 		return relax(l, in, (double)in->since_p99_ns);
 	if ((double)in->since_p99_ns >= l->p.band_lo * t || (double)in->win_p99_ns > t) {
 		/* In the band, or the window still remembers violations (a decrease less than
