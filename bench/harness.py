@@ -72,7 +72,7 @@ class Mps:
         time.sleep(2)
 
 
-GATE_SUFFIXES = (("-noearly", "XSCHED_EARLY", "off"), ("-logdebug", "XSCHED_LOG", "debug"), ("-early", "XSCHED_EARLY", None),
+GATE_SUFFIXES = (("-noearly", "XSCHED_EARLY", "off"), ("-early", "XSCHED_EARLY", None),
                  ("-budget", "XSCHED_BUDGET", None))
 
 

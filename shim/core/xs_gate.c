@@ -370,35 +370,6 @@ enum wait_res {
 	WAIT_GIVE_UP,  /* nothing to wait on for too long: the caller admits */
 };
 
-#define WAKE_LATE_MAX_NS 1000000ull /* a sleep that overslept more is not the timer's */
-
-/* An upper envelope of how late timed sleeps wake: up at once, down by 1/16 per wake-up. */
-static void note_wake(struct xs_dev *d, uint64_t late)
-{
-	if (late > WAKE_LATE_MAX_NS)
-		return;
-	uint64_t e = atomic_load_explicit(&d->wake_late_ns, memory_order_relaxed);
-	atomic_store_explicit(&d->wake_late_ns, late >= e ? late : e - (e - late) / 16,
-	                      memory_order_relaxed);
-}
-
-void xs_early_report(void)
-{
-	if (!xs.early_ns)
-		return;
-	for (int i = 0; i < XS_MAX_DEVS; i++) {
-		struct xs_dev *d = &xs.devs[i];
-		if (atomic_load(&d->ready) != 1 || !atomic_load(&d->early_admits))
-			continue;
-		xs_log(XS_LOG_DEBUG,
-		       "pid %d gpu %d: early admission: %llu launches admitted early, %llu "
-		       "wake-ups found the command ended, timer lateness %llu us",
-		       (int)xs.pid, d->ordinal, (unsigned long long)atomic_load(&d->early_admits),
-		       (unsigned long long)atomic_load(&d->early_ended),
-		       (unsigned long long)atomic_load(&d->wake_late_ns) / 1000);
-	}
-}
-
 /* Early admission (device lock held): when the time bound applies and the oldest command in
  * flight (timed, its shape learned) should end within the lead, admit over the bounds by
  * that command, so that this one is queued and starts as soon as it ends; before that,
@@ -410,10 +381,7 @@ static enum wait_res early_locked(struct xs_dev *d, struct xs_marker *mk, uint32
 	*sleep_to = 0;
 	if (!xs.early_ns || !b_ns || !xs_budget_end_estimate(d, mk, &end))
 		return WAIT_AGAIN;
-	/* The lead, plus how late this machine's timers wake a sleeping thread (a CPU in a deep
-	 * idle state takes tens of microseconds): else the wake-up lands after the end. */
-	uint64_t lead = xs.early_ns + atomic_load_explicit(&d->wake_late_ns, memory_order_relaxed);
-	uint64_t now = xs_now_ns(), at = end > lead ? end - lead : 0;
+	uint64_t now = xs_now_ns(), at = end > xs.early_ns ? end - xs.early_ns : 0;
 	if (now < at) {
 		*sleep_to = at;
 		return WAIT_AGAIN;
@@ -431,10 +399,8 @@ static enum wait_res wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint
 	pthread_mutex_lock(&d->lock);
 	reap_locked(d);
 	if (inflight(d) < w && (!b_ns || budget_fits(d, e, b_ns))) {
-		if (*slept_key) {
+		if (*slept_key)
 			xs_budget_resample(d, *slept_key);
-			atomic_fetch_add_explicit(&d->early_ended, 1, memory_order_relaxed);
-		}
 		*slept_key = 0;
 		pthread_mutex_unlock(&d->lock);
 		return WAIT_AGAIN;
@@ -462,12 +428,8 @@ static enum wait_res wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint
 	if (r == WAIT_ADMITTED || sleep_to) {
 		*slept_key = sleep_to ? mk->key : 0;
 		pthread_mutex_unlock(&d->lock);
-		if (r == WAIT_ADMITTED)
-			atomic_fetch_add_explicit(&d->early_admits, 1, memory_order_relaxed);
-		if (sleep_to) {
+		if (sleep_to)
 			xs_sleep_until(sleep_to);
-			note_wake(d, xs_now_ns() - sleep_to);
-		}
 		return r;
 	}
 	mk->waiters++;

@@ -80,10 +80,6 @@ struct xs_dev {
 	uint64_t max_key; /* the shape whose estimate is max_ns */
 	_Atomic uint32_t timed;
 	_Atomic uintptr_t seen[XS_SEEN]; /* code handles launched here (0: free slot) */
-	/* Early admission (xs_gate.c): how late timed sleeps wake (an upper envelope, added to
-	 * the lead), launches admitted early, and wake-ups that found the command ended. */
-	_Atomic uint64_t wake_late_ns;
-	_Atomic uint64_t early_admits, early_ended;
 };
 
 struct xs_event_slot {
@@ -130,8 +126,6 @@ void xs_burst_try_close(struct xs_dev *d);
 /* s's unmarked commands were counted done without a marker: their estimate leaves the
  * device's time in flight. */
 void xs_stream_drop_est(struct xs_stream *s);
-/* At exit, with XSCHED_LOG=debug: what early admission did on each device. */
-void xs_early_report(void);
 /* The window that applies to device d now, and the priority it was judged at; *budget_us
  * (when not NULL): the time bound that applies with it (0: none). */
 uint32_t xs_window_now(struct xs_dev *d, int *prio, uint32_t *budget_us);

@@ -319,8 +319,6 @@ __attribute__((constructor)) static void xs_constructor(void)
  * itself stays (its counters and latencies readable) until reclaimed once the pid is gone. */
 __attribute__((destructor)) static void xs_destructor(void)
 {
-	if (atomic_load(&xs.state) == XS_ACTIVE && xs.slot && xs.pid == getpid()) {
+	if (atomic_load(&xs.state) == XS_ACTIVE && xs.slot && xs.pid == getpid())
 		xsched_proc_drop_busy(xs.shm, xs.slot);
-		xs_early_report();
-	}
 }
