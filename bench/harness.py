@@ -8,8 +8,6 @@ under several configurations in the same call, so that ratios are measured side 
   mps            under an MPS server
   mps-prio       MPS, batch jobs as below-normal clients (CUDA_MPS_CLIENT_PRIORITY=1)
   shim-wN        libxsched.so in every process: service high, batch low with static window N
-  ...-budgetD    (after shim-wN or ctl-T) the batch jobs' XSCHED_BUDGET=D
-  ...-earlyD, ...-noearly   the batch jobs' XSCHED_EARLY=D or off (default auto)
   mps-shim-wN    the same under MPS
   ctl-T          libxsched.so everywhere and the controller: xsched-ctl run --p99-target T,
                  T a duration (10ms) or a multiple of the solo P99 measured in the same call
@@ -72,53 +70,24 @@ class Mps:
         time.sleep(2)
 
 
-GATE_SUFFIXES = (("-noearly", "XSCHED_EARLY", "off"), ("-early", "XSCHED_EARLY", None),
-                 ("-budget", "XSCHED_BUDGET", None))
-
-
-def gate_options(rest):
-    """'shim-w1-budget1us-noearly' -> ('shim-w1', {XSCHED_BUDGET: 1us, XSCHED_EARLY: off}):
-    the batch jobs' gate settings a configuration names after its kind."""
-    env = {}
-    changed = True
-    while changed:
-        changed = False
-        for suffix, var, value in GATE_SUFFIXES:
-            i = rest.rfind(suffix)
-            if i <= 0:
-                continue
-            arg = rest[i + len(suffix):]
-            if (value is None) == (arg == "") or "-" in arg:
-                continue
-            env[var] = value if value is not None else arg
-            rest = rest[:i]
-            changed = True
-    return rest, env
-
-
 def parse_config(name):
     """-> (uses_mps, batch_env, online_env, controller target or None) for a configuration."""
     mps = name.startswith("mps")
     rest = name[4:] if mps else name
-    rest, gate = gate_options(rest)
-    if gate and not (rest.startswith("shim-w") or rest.startswith("ctl-")):
-        bad_input(f"harness: bad config {name!r}: -budgetD, -earlyD and -noearly apply to "
-                  f"shim-wN and ctl-T only")
     if rest in ("", "native") or name == "mps":
         return mps, {}, {}, None
     if rest == "prio":
         return mps, {"CUDA_MPS_CLIENT_PRIORITY": "1"}, {}, None
     if rest.startswith("shim-w") and rest[len("shim-w"):].isdigit():
         w = int(rest[len("shim-w"):])
-        return (mps, {"XSCHED_PRIORITY": "low", "XSCHED_WINDOW": str(w), "SHIM": "1", **gate},
+        return (mps, {"XSCHED_PRIORITY": "low", "XSCHED_WINDOW": str(w), "SHIM": "1"},
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, None)
     if rest.startswith("ctl-") and len(rest) > 4:
-        return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1", **gate},
+        return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1"},
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, rest[4:])
     bad_input(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
                      f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3; ctl-T-noturns: "
-                     f"xsched-ctl --turns off), the last four optionally followed by "
-                     f"-budgetD, -earlyD or -noearly (D: 1us, 50us...) for the batch jobs' gate")
+                     f"xsched-ctl --turns off)")
 
 
 def ctl_target(spec):

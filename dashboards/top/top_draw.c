@@ -188,7 +188,7 @@ static void table(struct top *t)
 	col_title(t, COL_BLOCK, "%9s");
 	col_title(t, COL_P50, "%8s");
 	col_title(t, COL_P99, "%8s");
-	printw("%-10s %-5s", "SERVICE", "ACT");
+	printw("%-10s %-4s", "SERVICE", "ACT");
 	attroff(COLOR_PAIR(PAIR_BAR));
 	addch('\n');
 	for (uint32_t i = 0; i < t->nrows && getcury(stdscr) < LINES - 2; i++) {
@@ -211,16 +211,14 @@ static void table(struct top *t)
 		printw("%8s ", dur(e->lat_p50_ns, a, sizeof(a)));
 		printw("%8s %-10.10s ", dur(e->lat_p99_ns, d, sizeof(d)), svc);
 		/* Actuators in effect: M MPS client priority, S stream priorities, C CU mask;
-		 * then turns on a time-sliced GPU: H holds the turn, W waits, T time-sliced; E the
-		 * gate admits early. */
-		printw("%c%c%c%c%c", e->actuators & XSCHED_ACT_MPS_PRIO ? 'M' : '-',
+		 * then turns on a time-sliced GPU: H holds the turn, W waits, T time-sliced. */
+		printw("%c%c%c%c", e->actuators & XSCHED_ACT_MPS_PRIO ? 'M' : '-',
 		       e->actuators & XSCHED_ACT_STREAM_PRIO ? 'S' : '-',
 		       e->actuators & XSCHED_ACT_CU_MASK ? 'C' : '-',
 		       e->turn == CTL_TURN_HOLDS               ? 'H'
 		       : e->turn == CTL_TURN_WAITS             ? 'W'
 		       : e->actuators & XSCHED_ACT_TIME_SLICED ? 'T'
-		                                               : '-',
-		       e->actuators & XSCHED_ACT_EARLY ? 'E' : '-');
+		                                               : '-');
 		if ((int)i == sel)
 			attroff(A_REVERSE);
 		addch('\n');

@@ -75,11 +75,6 @@ void xs_actuator_note(uint32_t bit)
 		atomic_fetch_or(&slot->actuators, bit);
 }
 
-bool xs_actuator_noted(uint32_t bit)
-{
-	return (atomic_load(&noted) & bit) == bit;
-}
-
 void xs_actuators_publish(void)
 {
 	uint32_t bits = atomic_load(&noted);

@@ -72,8 +72,6 @@ bool xs_stream_prio_active(int *xprio);
 const struct xs_cu_mask *xs_cu_mask_active(void);
 /* Report actuator XSCHED_ACT_* as in effect (kept until the slot exists, then written). */
 void xs_actuator_note(uint32_t bit);
-/* Whether actuator bit was noted in this process image. */
-bool xs_actuator_noted(uint32_t bit);
 /* Registration: write what was noted before the slot existed. */
 void xs_actuators_publish(void);
 

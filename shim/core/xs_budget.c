@@ -107,13 +107,10 @@ void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns)
 			e->s[0] = ns;
 			e->s[1] = e->s[2] = 0;
 			e->n = 1;
-			e->resample = false;
 			atomic_store_explicit(&e->ns, ns, memory_order_relaxed);
 			atomic_store_explicit(&e->key, key, memory_order_release);
 		}
 	}
-	if (e)
-		e->resample = false;
 	uint32_t n = atomic_load_explicit(&d->timed, memory_order_relaxed);
 	uint64_t mean = atomic_load_explicit(&d->mean_ns, memory_order_relaxed);
 	/* Of the filtered estimates, so that outliers stay out of it too: a plain average over
@@ -167,37 +164,4 @@ void xs_budget_observe(struct xs_dev *d, const struct xs_marker *mk, uint64_t no
 	if (unc_ns > tolerance(ns) || (start == prev && prev_unc > tolerance(ns)))
 		return;
 	xs_budget_learn(d, mk->key, ns);
-}
-
-bool xs_budget_end_estimate(struct xs_dev *d, const struct xs_marker *mk, uint64_t *end_ns)
-{
-	if (!mk->key || !mk->rec_ns)
-		return false;
-	struct xs_kdur *e = slot_of(d, mk->key, false);
-	/* Two samples at least: one may be a first run (a cold cache, a lazy load). */
-	if (!e || e->n < 2 || e->resample)
-		return false;
-	/* The shortest recent run, not the median: a wake-up too early costs the service at
-	 * most the lead, one too late costs the batch job the gap this is meant to close. */
-	uint64_t lo = e->s[0] < e->s[1] ? e->s[0] : e->s[1];
-	if (e->n >= 3 && e->s[2] < lo)
-		lo = e->s[2];
-	const struct xs_stream *s = mk->s;
-	uint64_t start = mk->rec_ns;
-	if (s->prev_obs_ns > start) {
-		/* Queued behind its predecessor: it started when that one ended, if that end was
-		 * seen promptly. */
-		if (s->prev_unc_ns > tolerance(lo))
-			return false;
-		start = s->prev_obs_ns;
-	}
-	*end_ns = start + lo;
-	return true;
-}
-
-void xs_budget_resample(struct xs_dev *d, uint64_t key)
-{
-	struct xs_kdur *e = slot_of(d, key, false);
-	if (e)
-		e->resample = true;
 }

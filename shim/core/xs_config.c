@@ -14,9 +14,6 @@ const char xs_log_accepted[] = "quiet, info, debug";
 const char xs_budget_accepted[] = "a duration from 1us to 60s with unit us, ms or s "
                                   "(e.g. 500us, 6ms, 1.5ms), or none";
 
-const char xs_early_accepted[] = "a duration from 1us to 10ms with unit us or ms (e.g. 50us), "
-                                 "off, or auto";
-
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
 	if (!s || *s < '0' || *s > '9')
@@ -121,30 +118,12 @@ int xs_parse_budget(const char *s, uint32_t *us)
 	return -1;
 }
 
-int xs_parse_early(const char *s, int32_t *us)
-{
-	uint32_t v;
-	if (s && !strcmp(s, "auto")) {
-		*us = XS_EARLY_AUTO;
-		return 0;
-	}
-	if (s && !strcmp(s, "off")) {
-		*us = 0;
-		return 0;
-	}
-	if (!s || !strcmp(s, "none") || xs_parse_budget(s, &v) || v > XS_EARLY_MAX_US)
-		return -1;
-	*us = (int32_t)v;
-	return 0;
-}
-
 int xs_config_from_env(struct xs_config *cfg, char *why, size_t why_len)
 {
 	const char *v;
 	cfg->prio = XSCHED_PRIO_NORMAL;
 	cfg->window = XSCHED_WINDOW_UNLIMITED;
 	cfg->budget_us = 0;
-	cfg->early_us = XS_EARLY_AUTO;
 	cfg->log = XS_LOG_INFO;
 	cfg->shm_name = xsched_shm_env_name();
 	/* XSCHED_LOG first, so that a quiet process stays quiet about the others. */
@@ -165,11 +144,6 @@ int xs_config_from_env(struct xs_config *cfg, char *why, size_t why_len)
 	if ((v = getenv("XSCHED_BUDGET")) && *v && xs_parse_budget(v, &cfg->budget_us)) {
 		snprintf(why, why_len, "bad XSCHED_BUDGET '%s' (accepted: %s)", v,
 		         xs_budget_accepted);
-		return -1;
-	}
-	if ((v = getenv("XSCHED_EARLY")) && *v && xs_parse_early(v, &cfg->early_us)) {
-		snprintf(why, why_len, "bad XSCHED_EARLY '%s' (accepted: %s)", v,
-		         xs_early_accepted);
 		return -1;
 	}
 	if (!xsched_shm_name_ok(cfg->shm_name)) {

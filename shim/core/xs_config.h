@@ -5,10 +5,6 @@
  *   XSCHED_WINDOW    commands in flight, 1..2147483646, or "unlimited" (default)
  *   XSCHED_BUDGET    estimated GPU time in flight: a number and a unit (us, ms, s), e.g.
  *                    "500us", "6ms", "1.5ms", from 1us to 60s; or "none" (default)
- *   XSCHED_EARLY     how long before the oldest command in flight is expected to end the gate
- *                    may admit the next one over the bound (xs_gate.c, "Early admission"):
- *                    a duration from 1us to 10ms, "off", or "auto" (default: 50us for an
- *                    MPS client below normal priority, else off)
  *   XSCHED_LOG       quiet | info (default) | debug
  *   XSCHED_SHM       shared-memory segment name (default "xsched")
  * The parsers are shared with xsched-run, so both accept exactly the same values.
@@ -29,7 +25,6 @@ struct xs_config {
 	int prio;
 	uint32_t window;    /* XSCHED_WINDOW_UNLIMITED: no static window */
 	uint32_t budget_us; /* 0: no static time bound */
-	int32_t early_us;   /* XS_EARLY_AUTO, 0 (off) or the lead */
 	int log;
 	const char *shm_name;
 };
@@ -39,17 +34,12 @@ int xs_parse_priority(const char *s, int *out);
 int xs_parse_window(const char *s, uint32_t *out);
 int xs_parse_log(const char *s, int *out);
 int xs_parse_budget(const char *s, uint32_t *us);
-int xs_parse_early(const char *s, int32_t *us);
-#define XS_EARLY_AUTO    (-1)
-#define XS_EARLY_AUTO_US 50 /* auto's lead, where it applies */
-#define XS_EARLY_MAX_US  10000
 
 /* What each accepts, for error messages. */
 extern const char xs_priority_accepted[];
 extern const char xs_window_accepted[];
 extern const char xs_log_accepted[];
 extern const char xs_budget_accepted[];
-extern const char xs_early_accepted[];
 
 /* Fill *cfg from the environment. On a bad value returns -1 with a one-line reason in
  * why[] naming the variable, the value and what is accepted. */

@@ -26,18 +26,6 @@
  * count current, and only if the device lock is free (the open-window path never waits for
  * a lock).
  *
- * Early admission (XSCHED_EARLY; auto: on for an MPS client below normal priority): while the
- * time bound applies every command has its own marker and a learned duration, so the gate
- * knows when the oldest one should end. A thread held back sleeps until the lead before that
- * (a timer, not a poll) and then admits its command over the bounds by that one command: it
- * is queued behind it and starts as it ends, not one wake-up and one launch later. At W = 1
- * that gap is paid between every two commands (on an H200 under MPS, 1.5-2 % of a ResNet-50
- * job's throughput). The price: a burst arriving within the lead meets one more command of
- * ours, so what it waits for grows by at most the lead. Under time-slicing an extra queued
- * command keeps our context from going idle, which is when the GPU would switch to the
- * service, so auto leaves it off there. A wake-up that finds the command already ended (its
- * estimate long) times the next one of that shape the ordinary way.
- *
  * Burst: opens at the first command admitted while the process had nothing in flight on
  * the GPU (timed from when that call came in), closes when a synchronising call returns
  * and nothing is left in flight. While open the process counts itself busy on the GPU at
@@ -314,10 +302,8 @@ static bool budget_fits(struct xs_dev *d, uint64_t e, uint64_t b)
 }
 
 /* Admit one command against window w and, when b_ns > 0, budget b_ns for estimate e (added
- * to the estimate in flight on success). over = 1: over the bounds by the one command in
- * flight, of estimate over_ns, that is about to end (early admission). */
-static bool try_admit(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e, uint32_t over,
-                      uint64_t over_ns)
+ * to the estimate in flight on success). */
+static bool try_admit(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e)
 {
 	if (!b_ns)
 		return w >= XSCHED_WINDOW_UNLIMITED ? (atomic_fetch_add(&d->reserved, 1), true)
@@ -325,7 +311,7 @@ static bool try_admit(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e, u
 	int64_t cur = atomic_load(&d->est_ns);
 	for (;;) {
 		uint64_t c = cur > 0 ? (uint64_t)cur : 0;
-		if (c + e > b_ns + over_ns && inflight(d) > over)
+		if (c + e > b_ns && inflight(d) != 0)
 			return false;
 		if (atomic_compare_exchange_weak(&d->est_ns, &cur, cur + (int64_t)e))
 			break;
@@ -334,7 +320,7 @@ static bool try_admit(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e, u
 		atomic_fetch_add(&d->reserved, 1);
 		return true;
 	}
-	if (try_reserve(d, w + over))
+	if (try_reserve(d, w))
 		return true;
 	atomic_fetch_sub(&d->est_ns, (int64_t)e);
 	return false;
@@ -364,48 +350,18 @@ static void suspend_wait(struct xs_dev *d)
 	}
 }
 
-enum wait_res {
-	WAIT_AGAIN,    /* try to admit again */
-	WAIT_ADMITTED, /* admitted early: reserved and counted */
-	WAIT_GIVE_UP,  /* nothing to wait on for too long: the caller admits */
-};
-
-/* Early admission (device lock held): when the time bound applies and the oldest command in
- * flight (timed, its shape learned) should end within the lead, admit over the bounds by
- * that command, so that this one is queued and starts as soon as it ends; before that,
- * *sleep_to is when to look again. */
-static enum wait_res early_locked(struct xs_dev *d, struct xs_marker *mk, uint32_t w, uint64_t b_ns,
-                                  uint64_t e, uint64_t *sleep_to)
-{
-	uint64_t end;
-	*sleep_to = 0;
-	if (!xs.early_ns || !b_ns || !xs_budget_end_estimate(d, mk, &end))
-		return WAIT_AGAIN;
-	uint64_t now = xs_now_ns(), at = end > xs.early_ns ? end - xs.early_ns : 0;
-	if (now < at) {
-		*sleep_to = at;
-		return WAIT_AGAIN;
-	}
-	return try_admit(d, w, b_ns, e, 1, mk->est_ns) ? WAIT_ADMITTED : WAIT_AGAIN;
-}
-
-/* W > 0 and full, or the budget spent: wait for the oldest command in flight to complete, or
- * (early admission) until just before it should. *slept_key: the shape of the command an
- * early sleep was timed on (0: none); if it had ended by the wake-up, its estimate is long. */
-static enum wait_res wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e,
-                               unsigned int *nothing, uint64_t *slept_key)
+/* W > 0 and full, or the budget spent: wait for the oldest command in flight to complete.
+ * Returns false when there was nothing to wait on for too long (then the caller admits). */
+static bool wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint64_t e,
+                      unsigned int *nothing)
 {
 	xs_grants_poll();
 	pthread_mutex_lock(&d->lock);
 	reap_locked(d);
 	if (inflight(d) < w && (!b_ns || budget_fits(d, e, b_ns))) {
-		if (*slept_key)
-			xs_budget_resample(d, *slept_key);
-		*slept_key = 0;
 		pthread_mutex_unlock(&d->lock);
-		return WAIT_AGAIN;
+		return true;
 	}
-	*slept_key = 0;
 	struct xs_marker *mk = oldest_locked(d);
 	if (!mk) {
 		flush_locked(d, NULL);
@@ -417,20 +373,11 @@ static enum wait_res wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint
 		uint32_t k = atomic_load(&d->kick);
 		pthread_mutex_unlock(&d->lock);
 		if (++*nothing > NOTHING_WAIT_MAX)
-			return WAIT_GIVE_UP;
+			return false;
 		atomic_fetch_add(&d->kick_waiters, 1);
 		xs_futex_wait(&d->kick, k, NOTHING_WAIT_NS, false);
 		atomic_fetch_sub(&d->kick_waiters, 1);
-		return WAIT_AGAIN;
-	}
-	uint64_t sleep_to;
-	enum wait_res r = early_locked(d, mk, w, b_ns, e, &sleep_to);
-	if (r == WAIT_ADMITTED || sleep_to) {
-		*slept_key = sleep_to ? mk->key : 0;
-		pthread_mutex_unlock(&d->lock);
-		if (sleep_to)
-			xs_sleep_until(sleep_to);
-		return r;
+		return true;
 	}
 	mk->waiters++;
 	struct xs_stream *ms = mk->s;
@@ -442,7 +389,7 @@ static enum wait_res wait_slot(struct xs_dev *d, uint32_t w, uint64_t b_ns, uint
 	marker_done(d, mk, woke, 0);
 	reap_locked_from(d, ms, woke);
 	pthread_mutex_unlock(&d->lock);
-	return WAIT_AGAIN;
+	return true;
 }
 
 /* The estimate of t's command under budget b_us (0: none, nothing estimated). */
@@ -461,13 +408,12 @@ static void estimate(struct xs_dev *d, struct xs_ticket *t, uint32_t b_us)
 static uint32_t gate_block(struct xs_dev *d, int *prio, struct xs_ticket *t)
 {
 	unsigned int nothing = 0;
-	uint64_t slept_key = 0;
 	for (;;) {
 		uint32_t b_us;
 		uint32_t w = xs_window_now(d, prio, &b_us);
 		estimate(d, t, b_us);
 		uint64_t b_ns = (uint64_t)b_us * 1000;
-		if (w > 0 && try_admit(d, w, b_ns, t->est_ns, 0, 0))
+		if (w > 0 && try_admit(d, w, b_ns, t->est_ns))
 			return w;
 		if (xs_capturing()) { /* never wait while a capture is open */
 			atomic_fetch_add(&d->reserved, 1);
@@ -476,12 +422,7 @@ static uint32_t gate_block(struct xs_dev *d, int *prio, struct xs_ticket *t)
 		}
 		if (w == 0) {
 			suspend_wait(d);
-			continue;
-		}
-		enum wait_res r = wait_slot(d, w, b_ns, t->est_ns, &nothing, &slept_key);
-		if (r == WAIT_ADMITTED)
-			return w;
-		if (r == WAIT_GIVE_UP) {
+		} else if (!wait_slot(d, w, b_ns, t->est_ns, &nothing)) {
 			atomic_fetch_add(&d->reserved, 1);
 			t->est_ns = 0;
 			return w;
@@ -579,7 +520,7 @@ void xs_launch_begin(struct xs_stream *s, struct xs_ticket *t)
 	t->est_ns = 0;
 	if (__builtin_expect(b_us != 0, 0)) {
 		estimate(d, t, b_us);
-		if (w == 0 || !try_admit(d, w, (uint64_t)b_us * 1000, t->est_ns, 0, 0)) {
+		if (w == 0 || !try_admit(d, w, (uint64_t)b_us * 1000, t->est_ns)) {
 			uint64_t b0 = t0 ? t0 : xs_now_ns();
 			w = gate_block(d, &prio, t);
 			atomic_fetch_add_explicit(&d->pg->blocked_ns, xs_now_ns() - b0,

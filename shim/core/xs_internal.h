@@ -41,7 +41,6 @@ struct xs_kdur {
 	_Atomic uint64_t ns;  /* the estimate */
 	uint64_t s[3];        /* the last samples (device lock) */
 	uint32_t n;           /* samples taken */
-	bool resample;        /* an early wake-up found it ended: time it once without (gate) */
 };
 #define XS_KDUR 256 /* kernel shapes timed per device; a power of two */
 /* Code handles launched per device, for cold bursts (xs_gate.c); a power of two. A full
@@ -102,7 +101,6 @@ struct xs_state {
 	pthread_mutex_t grant_lock; /* one opener at a time; never waited for */
 	_Atomic uint64_t grant_try_ns;
 	pid_t pid;
-	uint64_t early_ns; /* the gate's early-admission lead (0: off), settled at registration */
 	_Atomic uint64_t last_reclaim_ns;
 	pthread_mutex_t dev_lock;
 	pthread_mutex_t table_lock;
@@ -142,13 +140,6 @@ uint64_t xs_budget_estimate(struct xs_dev *d, uint64_t key, uint64_t cold_ns);
  * remember the completion as the stream's latest. */
 void xs_budget_observe(struct xs_dev *d, const struct xs_marker *mk, uint64_t now_ns,
                        uint64_t unc_ns);
-/* When the command of marker mk (timed, with a learned duration) should end: the later of
- * its submission and its stream predecessor's completion, plus the shortest of its shape's
- * recent durations. False when not known well enough (device lock held). */
-bool xs_budget_end_estimate(struct xs_dev *d, const struct xs_marker *mk, uint64_t *end_ns);
-/* An early wake-up found a command of this shape already ended: its estimate is long, so
- * time the next one without early admission (device lock held). */
-void xs_budget_resample(struct xs_dev *d, uint64_t key);
 /* A sample of `ns` for `key` (device lock held); exposed for the unit tests. */
 void xs_budget_learn(struct xs_dev *d, uint64_t key, uint64_t ns);
 /* Slow paths only (sync, blocked, registration): (re)map the controller's grant segment
@@ -163,7 +154,5 @@ void xs_tables_reset(void);
 uint64_t xs_coarse_now_ns(void);
 void xs_futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns, bool shared);
 void xs_futex_wake(_Atomic uint32_t *word, bool shared);
-/* Sleep until xs_now_ns() reaches at_ns, with the thread's timer slack at 1 us meanwhile. */
-void xs_sleep_until(uint64_t at_ns);
 
 #endif

@@ -81,21 +81,6 @@ void xs_futex_wake(_Atomic uint32_t *word, bool shared)
 	        NULL, NULL, 0);
 }
 
-void xs_sleep_until(uint64_t at_ns)
-{
-	/* The default slack (50 us) would eat the lead the caller sleeps for; the thread is the
-	 * application's, so its own slack is put back. */
-	int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-	if (old > 1000)
-		prctl(PR_SET_TIMERSLACK, 1000ul, 0, 0, 0);
-	struct timespec ts = { .tv_sec = (time_t)(at_ns / 1000000000ull),
-		               .tv_nsec = (long)(at_ns % 1000000000ull) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-	if (old > 1000)
-		prctl(PR_SET_TIMERSLACK, (unsigned long)old, 0, 0, 0);
-}
-
 static void init_locks(void)
 {
 	pthread_mutex_init(&xs.dev_lock, NULL);
@@ -137,7 +122,7 @@ void xs_grants_poll(void)
 
 static void start_line(void)
 {
-	char p[16], w[64], b[16];
+	char p[16], w[48], b[16];
 	const struct xsched_grants *g = atomic_load(&xs.grants);
 	int ctl = xsched_controller_pid(g);
 	xs_prio_name(xs.cfg.prio, p, sizeof(p));
@@ -145,9 +130,6 @@ static void start_line(void)
 	if (xs.cfg.budget_us) /* said only when set: the line stays as it was otherwise */
 		snprintf(w + strlen(w), sizeof(w) - strlen(w), " budget %s",
 		         xs_budget_name(xs.cfg.budget_us, b, sizeof(b)));
-	if (xs.cfg.early_us > 0)
-		snprintf(w + strlen(w), sizeof(w) - strlen(w), " early %s",
-		         xs_budget_name((uint32_t)xs.cfg.early_us, b, sizeof(b)));
 	if (ctl > 0 && xsched_controller_fresh(g, xs_now_ns()))
 		xs_log(XS_LOG_INFO,
 		       "pid %d priority %s window %s (default; controller pid %d sets it)",
@@ -205,15 +187,6 @@ static int do_init(struct xs_backend *b)
 	xs.pid = getpid();
 	if (!settle(b))
 		return XS_UNINIT;
-	/* After settle: auto follows the MPS client priority the backend found. */
-	int32_t early = cfg.early_us;
-	if (early == XS_EARLY_AUTO)
-		early = xs_actuator_noted(XSCHED_ACT_MPS_PRIO) && cfg.prio > XSCHED_PRIO_NORMAL
-		                ? XS_EARLY_AUTO_US
-		                : 0;
-	xs.early_ns = (uint64_t)early * 1000;
-	if (xs.early_ns)
-		xs_actuator_note(XSCHED_ACT_EARLY);
 	if (!xs.shm) {
 		int rc = xsched_shm_open(cfg.shm_name, true, &xs.map);
 		if (rc) {

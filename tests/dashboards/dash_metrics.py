@@ -135,8 +135,7 @@ def main():
     want = {("100", "mps_priority"): "0", ("100", "stream_priority"): "1",
             ("100", "cu_mask"): "1", ("200", "mps_priority"): "0",
             ("200", "stream_priority"): "0", ("200", "cu_mask"): "0",
-            ("100", "time_sliced"): "0", ("200", "time_sliced"): "0",
-            ("100", "early_admission"): "0", ("200", "early_admission"): "0"}
+            ("100", "time_sliced"): "0", ("200", "time_sliced"): "0"}
     if acts != want:
         fail(f"xsched_actuator series: {acts}, want {want}")
     print("xsched_actuator: one series per process and actuator, 1 where in effect")

@@ -23,22 +23,11 @@ Scenarios:
           not move by milliseconds. Then the throughput of 100 us kernels (10k per second)
           with and without the shim, window unlimited, 8, 2 and a budget: printed, and the
           unlimited shim must keep 95 % of the unshimmed throughput.
-  early   early admission on a concurrent (MPS-like) device: a batch job of 1 ms kernels held
-          at window 1 with a time budget (the controller's floor). Without it the GPU idles
-          between every two kernels (a refill gap per kernel); with XSCHED_EARLY the next
-          kernel is queued before the previous ends: far fewer gaps, at least as much
-          throughput, and never more than W + 1 commands at the device. On a fifo device an
-          online service beside it never waits behind more than the running kernel and the
-          one admitted early. auto turns it on for an MPS client below normal priority (fake
-          MPS server) and reports it (`early_admission` in `xsched-ctl status --json`), and
-          leaves it off without MPS. A bad XSCHED_EARLY passes through, said once.
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import shim_scenarios as ss
@@ -197,98 +186,7 @@ def scenario_wake(env, check):
     check(u >= 0.95, f"unlimited shim keeps {100 * u:.1f} % >= 95 % of the throughput")
 
 
-EARLY_KERNEL_US = 1000
-EARLY_LEAD_US = 400  # the simulated device sees completions ~100 us late on a 2-core machine
-
-
-def early_batch(seconds):
-    return ss.wl("batch", "--kernel-us", EARLY_KERNEL_US, "--kernels-per-iter", "200",
-                 "--sync", "none", "--duration", seconds)
-
-
-def early_run(env, mode, settings, extra_env=None, online_too=False):
-    """Batch held at window 1 with a 1 us budget (the floor's grant); returns (batch stats
-    row, batch JSON, actuators from status while it ran, online stats row)."""
-    e = ss.shimmed(env, priority="low", window=1, budget="1us", **settings)
-    e.update(extra_env or {})
-    with ss.Sim(env, mode) as sim:
-        b = subprocess.Popen(early_batch("2"), env=e, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        time.sleep(0.6)
-        st = subprocess.run([ss.bin_path("xsched-ctl"), "status", "--json"], env=env,
-                            capture_output=True, text=True)
-        acts = None
-        if st.returncode == 0:
-            for p in json.loads(st.stdout).get("processes", []):
-                if p.get("pid") == b.pid:
-                    acts = p.get("actuators")
-        if online_too:
-            ss.run(online("1"), ss.shimmed(env, priority="high"))
-        bout, berr = b.communicate(timeout=60)
-        rows = sim.stats()
-        orow = [r for r in rows if r["comm"].startswith("online")]
-        return row_of(rows, b.pid), ss.json_line(bout), acts, (orow[0] if orow else None), berr
-
-
-def scenario_early(env, check):
-    base_row, base, _, _, _ = early_run(env, "concurrent", {"early": "off"})
-    early_row, early, acts, _, _ = early_run(env, "concurrent", {"early": f"{EARLY_LEAD_US}us"})
-    if not check(base_row and base and early_row and early, "both runs ran"):
-        return
-
-    def show(name, r, j):
-        print(f"{name:28s} {j['launches'] / j['seconds']:6.0f} kernels/s  gaps {r['gaps']:5d}"
-              f"  P50 {r['gap_p50_us']:7.1f} us  max at the device {r['max_inflight']}",
-              flush=True)
-
-    show("window 1, budget 1us", base_row, base)
-    show(f"the same, early {EARLY_LEAD_US}us", early_row, early)
-    check(base_row["max_inflight"] == 1, "without early admission: one command at the device")
-    check(early_row["max_inflight"] <= 2, f"early admission: at most W + 1 = 2 commands at the "
-          f"device ({early_row['max_inflight']})")
-    check(early_row["gaps"] * 4 < base_row["gaps"], f"early admission: refill gaps "
-          f"{early_row['gaps']} < a quarter of {base_row['gaps']}")
-    rate_b = base["launches"] / base["seconds"]
-    rate_e = early["launches"] / early["seconds"]
-    check(rate_e >= rate_b, f"early admission: {rate_e:.0f} >= {rate_b:.0f} kernels/s")
-    check(acts is not None and "early_admission" in acts,
-          f"explicit XSCHED_EARLY: status names early_admission ({acts})")
-
-    # The price on a fifo device: a burst meets at most the running kernel and the one
-    # admitted early, never more.
-    _, _, _, orow, _ = early_run(env, "fifo", {"early": f"{EARLY_LEAD_US}us"}, online_too=True)
-    if check(orow is not None, "online ran beside the early batch job"):
-        print(f"fifo, online beside it: max wait behind batch {orow['wait_max_us']:.0f} us "
-              f"over {orow['started']} commands", flush=True)
-        check(orow["wait_max_us"] < 2 * EARLY_KERNEL_US, f"online max wait "
-              f"{orow['wait_max_us']:.0f} us < two batch kernels")
-
-    if ss.VENDOR == "cuda":
-        with tempfile.TemporaryDirectory() as srv:
-            os.mkfifo(os.path.join(srv, "control"))
-            mps = {"CUDA_MPS_PIPE_DIRECTORY": srv, "CUDA_MPS_CLIENT_PRIORITY": "1"}
-            row, j, acts, _, _ = early_run(env, "concurrent", {}, mps)
-            check(row and acts is not None and "early_admission" in acts and
-                  "mps_priority" in acts, f"auto, low MPS client: on and reported ({acts})")
-            if row:
-                # auto's lead (50 us) is below what this simulated device resolves, so only
-                # the bound is checked here; its effect is measured on the GPU (bench/).
-                show("auto, low MPS client", row, j)
-                check(row["max_inflight"] <= 2, f"auto, low MPS client: at most W + 1 = 2 "
-                      f"commands at the device ({row['max_inflight']})")
-    row, _, acts, _, _ = early_run(env, "concurrent", {})
-    check(row and acts is not None and "early_admission" not in acts,
-          f"auto without MPS: off ({acts})")
-    with ss.Sim(env, "fifo"):
-        rc, out, err = ss.run(ss.wl("batch", "--kernel-us", "100", "--iters", "2"),
-                              ss.shimmed(env, early="soon"))
-        lines = [l for l in err.splitlines() if l.strip()]
-        check(rc == 0 and ss.json_line(out), "bad XSCHED_EARLY: the program still runs")
-        check(len(lines) == 1 and "bad XSCHED_EARLY 'soon'" in lines[0] and "accepted" in
-              lines[0], f"bad XSCHED_EARLY: one line naming it: {err.strip()}")
-
-
-SCENARIOS = {"budget": scenario_budget, "wake": scenario_wake, "early": scenario_early}
+SCENARIOS = {"budget": scenario_budget, "wake": scenario_wake}
 
 
 def main():
@@ -299,7 +197,6 @@ def main():
     a = ap.parse_args()
     ss.BUILD, ss.VENDOR = a.build, a.vendor
     needs = [ss.lib_path(), ss.bin_path("xsched-testctl"), ss.bin_path("simgpu"),
-             ss.bin_path("xsched-ctl"),
              ss.bin_path("online"), ss.bin_path("batch"),
              os.path.join(a.build, "sim", "lib", ss.SIM_LIBS[a.vendor])]
     missing = [n for n in needs if not os.path.exists(n)]
@@ -308,7 +205,6 @@ def main():
         return ss.SKIP
     env = ss.base_env()
     env.pop("XSCHED_BUDGET", None)
-    env.pop("XSCHED_EARLY", None)
     check = ss.Checks()
     SCENARIOS[a.scenario](env, check)
     print("PASS" if check.ok else "FAIL")

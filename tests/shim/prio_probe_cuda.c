@@ -104,13 +104,8 @@ int main(int argc, char **argv)
 	CUresult (*sync)(CUstream) = (CUresult(*)(CUstream))dlsym(lib, "cuStreamSynchronize");
 	if (!sync || sync(NULL) != CUDA_SUCCESS)
 		FAIL("cuStreamSynchronize failed");
-	/* Without an MPS server the device time-slices between processes' contexts. A low MPS
-	 * client's gate admits early by default (XSCHED_EARLY auto). */
-	const char *p = getenv("XSCHED_PRIORITY"), *early = getenv("XSCHED_EARLY");
-	bool low = p && (!strcmp(p, "low") || (p[0] >= '2' && p[0] <= '7' && !p[1]));
-	bool auto_early = !early || !*early || !strcmp(early, "auto");
+	/* Without an MPS server the device time-slices between processes' contexts. */
 	check_actuators((b.none ? 0 : XSCHED_ACT_STREAM_PRIO) |
-	                (mps ? XSCHED_ACT_MPS_PRIO : XSCHED_ACT_TIME_SLICED) |
-	                (mps && low && auto_early ? XSCHED_ACT_EARLY : 0));
+	                (mps ? XSCHED_ACT_MPS_PRIO : XSCHED_ACT_TIME_SLICED));
 	return failures;
 }

@@ -393,100 +393,6 @@ static void test_time_budget(void **state)
 	ungrant();
 }
 
-/* Moves stream s's GPU progress to n after `us` microseconds (a thread). */
-struct later {
-	struct xs_stream *s;
-	uint64_t n;
-	unsigned int us;
-};
-
-static void *advance_later(void *arg)
-{
-	struct later *l = arg;
-	usleep(l->us);
-	gpu_advance(l->s, l->n);
-	return NULL;
-}
-
-/* Early admission at window 1 with a budget (the controller's floor): a held launch is
- * admitted once the command in flight is within the lead of its expected end, not when it
- * completes, and then over the window by exactly that one command; a wake-up that finds the
- * command already ended makes the next of its shape wait the ordinary way. */
-static void test_early_admission(void **state)
-{
-	(void)state;
-	struct xs_stream *a = new_stream(1);
-	const uint64_t dur = 20000000, lead = 19000000; /* 20 ms kernels, lead 19 ms */
-	uint64_t key = xs_budget_key(0x3000, 1);
-	pthread_mutex_lock(&dev->lock);
-	for (int i = 0; i < 3; i++)
-		xs_budget_learn(dev, key, dur);
-	pthread_mutex_unlock(&dev->lock);
-	beat();
-	xsched_grant_assign(ctl.g, xs.slot_index, xs.pid, xs.start_time);
-	xsched_grant_budget(ctl.g, xs.slot_index, dev->gpu, 1);
-	grant(1, 1);
-	xs.early_ns = lead;
-	int w0 = atomic_load(&waits);
-	for (int i = 0; i < 4; i++) {
-		struct xs_ticket t = XS_TICKET(0x3000, 1);
-		uint64_t t0 = xs_now_ns();
-		xs_launch_begin(a, &t);
-		/* Admitted while the previous command is still running (the fake GPU finishes
-		 * a command only when waited on): at most W + 1 = 2 unfinished with this one. */
-		assert_true(true_inflight(dev) + 1 <= 2);
-		if (i > 0)
-			assert_int_equal(true_inflight(dev), 1);
-		/* ... and not before the lead: about 1 ms after the first started. (Later ones
-		 * come sooner: this fake GPU ends a command when it is waited on, which the
-		 * shim times as its duration.) */
-		if (i == 1)
-			assert_true(xs_now_ns() - t0 >= (dur - lead) / 2);
-		xs_launch_end(&t, true);
-	}
-	/* From the third launch on, the one before the previous had to be waited for. */
-	assert_true(atomic_load(&waits) - w0 >= 2);
-	sync_stream(a);
-	assert_int_equal(inflight(), 0);
-
-	/* The command ends during the early sleep: the estimate was long. */
-	pthread_mutex_lock(&dev->lock);
-	for (int i = 0; i < 3; i++)
-		xs_budget_learn(dev, key, dur);
-	pthread_mutex_unlock(&dev->lock);
-	struct xs_ticket t = XS_TICKET(0x3000, 1);
-	xs_launch_begin(a, &t);
-	xs_launch_end(&t, true);
-	struct later l = { a, atomic_load(&a->submitted), 200 };
-	pthread_t th;
-	pthread_create(&th, NULL, advance_later, &l);
-	xs.early_ns = 1000000; /* lead 1 ms: sleeps ~19 ms, the GPU ends after 0.2 */
-	t = (struct xs_ticket)XS_TICKET(0x3000, 1);
-	xs_launch_begin(a, &t);
-	xs_launch_end(&t, true);
-	pthread_join(th, NULL);
-	pthread_mutex_lock(&dev->lock);
-	const struct xs_kdur *e = NULL;
-	for (unsigned int i = 0; i < XS_KDUR && !e; i++)
-		if (atomic_load(&dev->kd[i].key) == key)
-			e = &dev->kd[i];
-	assert_non_null(e);
-	assert_true(e->resample);
-	pthread_mutex_unlock(&dev->lock);
-	/* So the next held launch waits for the completion, which times the shape again. */
-	int w1 = atomic_load(&waits);
-	t = (struct xs_ticket)XS_TICKET(0x3000, 1);
-	xs_launch_begin(a, &t);
-	assert_int_equal(true_inflight(dev), 0);
-	assert_int_equal(atomic_load(&waits) - w1, 1);
-	assert_false(e->resample);
-	xs_launch_end(&t, true);
-	sync_stream(a);
-	xs.early_ns = 0;
-	xsched_grant_budget(ctl.g, xs.slot_index, dev->gpu, 0);
-	ungrant();
-}
-
 static void test_busy_and_idle_windows(void **state)
 {
 	(void)state;
@@ -847,7 +753,6 @@ int main(void)
 		cmocka_unit_test(test_cold_burst),
 		cmocka_unit_test(test_window_bound),
 		cmocka_unit_test(test_time_budget),
-		cmocka_unit_test(test_early_admission),
 		cmocka_unit_test(test_busy_and_idle_windows),
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_fail_open),

@@ -191,21 +191,17 @@ enum xsched_proc_state {
  *   TIME_SLICED  not a knob but what the platform does: its context is time-sliced against
  *                other processes' (CUDA with no MPS server running), so lower processes
  *                may take turns (controller/core/turns.h)
- *   EARLY        not a knob but how its gate admits: the next command may go in just before
- *                the oldest in flight is expected to end (XSCHED_EARLY; shim/core/xs_gate.c)
  */
 #define XSCHED_ACT_MPS_PRIO    (1u << 0)
 #define XSCHED_ACT_STREAM_PRIO (1u << 1)
 #define XSCHED_ACT_CU_MASK     (1u << 2)
 #define XSCHED_ACT_TIME_SLICED (1u << 3)
-#define XSCHED_ACT_EARLY       (1u << 4)
-#define XSCHED_ACT_COUNT       5
+#define XSCHED_ACT_COUNT       4
 /* The name of actuator bit i (for status, top and metrics). */
 static inline const char *xsched_act_name(unsigned int i)
 {
 	static const char *const names[XSCHED_ACT_COUNT] = { "mps_priority", "stream_priority",
-		                                             "cu_mask", "time_sliced",
-		                                             "early_admission" };
+		                                             "cu_mask", "time_sliced" };
 	return i < XSCHED_ACT_COUNT ? names[i] : "unknown";
 }
 
