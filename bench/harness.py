@@ -8,6 +8,7 @@ under several configurations in the same call, so that ratios are measured side 
   mps            under an MPS server
   mps-prio       MPS, batch jobs as below-normal clients (CUDA_MPS_CLIENT_PRIORITY=1)
   shim-wN        libxsched.so in every process: service high, batch low with static window N
+  shim-wN-budgetD  the same with a static time budget D (XSCHED_BUDGET) too
   mps-shim-wN    the same under MPS
   ctl-T          libxsched.so everywhere and the controller: xsched-ctl run --p99-target T,
                  T a duration (10ms) or a multiple of the solo P99 measured in the same call
@@ -74,13 +75,20 @@ def parse_config(name):
     """-> (uses_mps, batch_env, online_env, controller target or None) for a configuration."""
     mps = name.startswith("mps")
     rest = name[4:] if mps else name
+    gate = {}
+    if "-budget" in rest:  # shim-wN-budgetD: the batch jobs' static time budget too
+        rest, budget = rest.rsplit("-budget", 1)
+        if not rest.startswith("shim-w") or not budget:
+            bad_input(f"harness: bad config {name!r}: -budgetD (D: 200us, 1ms...) follows "
+                      f"shim-wN only")
+        gate["XSCHED_BUDGET"] = budget
     if rest in ("", "native") or name == "mps":
         return mps, {}, {}, None
     if rest == "prio":
         return mps, {"CUDA_MPS_CLIENT_PRIORITY": "1"}, {}, None
     if rest.startswith("shim-w") and rest[len("shim-w"):].isdigit():
         w = int(rest[len("shim-w"):])
-        return (mps, {"XSCHED_PRIORITY": "low", "XSCHED_WINDOW": str(w), "SHIM": "1"},
+        return (mps, {"XSCHED_PRIORITY": "low", "XSCHED_WINDOW": str(w), "SHIM": "1", **gate},
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, None)
     if rest.startswith("ctl-") and len(rest) > 4:
         return (mps, {"XSCHED_PRIORITY": "low", "SHIM": "1"},
