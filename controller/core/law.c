@@ -242,9 +242,14 @@ static bool on_violation(struct law *l, const struct law_input *in)
 			l->why = "violation: down to half the target's worth of work";
 		}
 	}
-	/* Work admitted during bursts costs the service the most: it goes first. */
-	if (x > in->a_top_ns && nx > in->a_top_ns)
+	/* Work admitted during bursts costs the service the most: it goes first; under a
+	 * native knob, alone, whatever the violation (law.h, step 1). */
+	if (x > in->a_top_ns && (nx > in->a_top_ns || l->native_below)) {
+		if (nx < in->a_top_ns)
+			l->why = "violation: the busy range goes first (a native knob ranks "
+			         "the lower processes below)";
 		nx = in->a_top_ns;
+	}
 	if (nx < step_min(l) / 2)
 		nx = 0;
 	set_x(l, nx, in->now_ns);

@@ -157,8 +157,8 @@ static void run_laws(struct daemon *d)
 		ps = &d->psvc[s->plan];
 		before = s->s.law.state;
 		x0 = s->s.law.x_ns;
-		if (ps->native_below &&
-		    law_start_open(&s->s.law, ps->a_top_ns + ps->b_top_ns, d->now)) {
+		s->s.law.native_below = ps->native_below;
+		if (ps->native_below && law_start_open(&s->s.law, ps->a_top_ns, d->now)) {
 			svc_restart(&s->s, d->now);
 			if (d->o.verbose)
 				fprintf(stderr, "xsched-ctl: %s gpu%d: %s\n", s->s.name, s->s.gpu,
