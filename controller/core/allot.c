@@ -29,6 +29,19 @@ void allot_tops(const struct allot_proc *procs, size_t n, const struct allot_par
 	*b_top_ns = m * (double)n * burst_k(ap);
 }
 
+double allot_busy_min(const struct allot_proc *procs, size_t n, const struct allot_params *ap)
+{
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double b = (double)n * cmd_ns(&procs[i], ap) * burst_k(ap);
+
+		if (i == 0 || b < m)
+			m = b;
+	}
+	return m;
+}
+
 static uint32_t window(double share_ns, double per_cmd_ns, uint32_t lo, uint32_t hi)
 {
 	double w = per_cmd_ns > 0 ? floor(share_ns / per_cmd_ns) : hi;

@@ -40,6 +40,9 @@ struct allot_out {
 /* The ends of the two ranges for these n processes. */
 void allot_tops(const struct allot_proc *procs, size_t n, const struct allot_params *ap,
                 double *a_top_ns, double *b_top_ns);
+/* The least busy allowance (x - a_top) that opens a busy window for any of the n processes:
+ * below it every W_busy is 0. */
+double allot_busy_min(const struct allot_proc *procs, size_t n, const struct allot_params *ap);
 /* The windows of one of the n processes for allowance x. */
 void allot_one(double x_ns, double a_top_ns, double b_top_ns, size_t n,
                const struct allot_proc *proc, const struct allot_params *ap, struct allot_out *out);

@@ -244,7 +244,8 @@ static bool on_violation(struct law *l, const struct law_input *in)
 	}
 	/* Work admitted during bursts costs the service the most: it goes first; under a
 	 * native knob, alone, whatever the violation (law.h, step 1). */
-	if (x > in->a_top_ns && (nx > in->a_top_ns || l->native_below)) {
+	if (x > in->a_top_ns &&
+	    (nx > in->a_top_ns || (l->native_below && x >= in->a_top_ns + l->busy_min_ns))) {
 		if (nx < in->a_top_ns)
 			l->why = "violation: the busy range goes first (a native knob ranks "
 			         "the lower processes below)";

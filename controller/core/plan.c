@@ -34,10 +34,11 @@ void plan_tops(struct plan_svc *svcs, size_t nsvcs, const struct plan_entry *e, 
 		sp.burst_cmds = s->burst_cmds;
 		if (!n) {
 			/* Nobody under it: an empty ladder, the law holds at its top. */
-			s->a_top_ns = s->b_top_ns = 0;
+			s->a_top_ns = s->b_top_ns = s->busy_min_ns = 0;
 			continue;
 		}
 		allot_tops(lp, n, &sp, &s->a_top_ns, &s->b_top_ns);
+		s->busy_min_ns = allot_busy_min(lp, n, &sp);
 	}
 }
 

@@ -30,7 +30,8 @@ struct plan_svc {
 	/* Filled by plan_tops(). */
 	size_t n_low; /* active entries under it */
 	double a_top_ns, b_top_ns;
-	bool ff_ok; /* every active entry under it has a duration estimate */
+	double busy_min_ns; /* allot_busy_min(): the busy allowance that opens a busy window */
+	bool ff_ok;         /* every active entry under it has a duration estimate */
 	/* Every active entry under it is ranked below it by a native knob as well (MPS client
 	 * priority): the law may start open (law_start_open). */
 	bool native_below;

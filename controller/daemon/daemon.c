@@ -158,6 +158,7 @@ static void run_laws(struct daemon *d)
 		before = s->s.law.state;
 		x0 = s->s.law.x_ns;
 		s->s.law.native_below = ps->native_below;
+		s->s.law.busy_min_ns = ps->busy_min_ns;
 		if (ps->native_below && law_start_open(&s->s.law, ps->a_top_ns, d->now)) {
 			svc_restart(&s->s, d->now);
 			if (d->o.verbose)

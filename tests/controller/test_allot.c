@@ -65,6 +65,26 @@ static void busy_range_scales_with_burst(void **state)
 	assert_int_equal(o.budget_busy_us, 0);
 }
 
+/* The least busy allowance that opens a busy window: below it every W_busy is 0. */
+static void busy_min_opens_the_first_busy_window(void **state)
+{
+	struct allot_proc p[2] = { { .cmd_ns = 200 * US, .wmax = 64 },
+		                   { .cmd_ns = 0, .wmax = 8 } }; /* unknown: 500 us assumed */
+	struct allot_out o;
+	double a, b, m;
+
+	(void)state;
+	allot_tops(p, 2, &ap, &a, &b);
+	m = allot_busy_min(p, 2, &ap);
+	assert_true(m == 2 * 200 * US * 10); /* n * d * k of the shorter commands */
+	for (int i = 0; i < 2; i++) {
+		allot_one(a + 0.99 * m, a, b, 2, &p[i], &ap, &o);
+		assert_int_equal(o.w_busy, 0);
+	}
+	allot_one(a + m, a, b, 2, &p[0], &ap, &o);
+	assert_int_equal(o.w_busy, 1);
+}
+
 static void wmax_caps_floor(void **state)
 {
 	struct allot_proc p = { .cmd_ns = 200 * US, .wmax = 0 };
@@ -98,6 +118,7 @@ int main(void)
 		cmocka_unit_test(tops),
 		cmocka_unit_test(floor_and_idle_range),
 		cmocka_unit_test(busy_range_scales_with_burst),
+		cmocka_unit_test(busy_min_opens_the_first_busy_window),
 		cmocka_unit_test(wmax_caps_floor),
 		cmocka_unit_test(min_of_services),
 	};

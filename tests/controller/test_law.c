@@ -261,6 +261,7 @@ static void native_knob_burst_drops_the_busy_range_only(void **state)
 	busy_hurts.busy_gain = 1.0;
 	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
 	LAW(&lp).native_below = true;
+	LAW(&lp).busy_min_ns = 0.5 * MS;
 	assert_true(law_start_open(&LAW(&lp), 12 * MS, lp.now));
 	while (LAW(&lp).decreases == 0)
 		step(&lp, &busy_hurts);
@@ -281,6 +282,19 @@ static void native_knob_burst_drops_the_busy_range_only(void **state)
 	while (LAW(&lp).decreases == 0)
 		step(&lp, &busy_hurts);
 	assert_true(LAW(&lp).x_ns == 0);
+	loop_free(&lp);
+
+	/* Started at the idle range's top, which then moved below x (the lower processes'
+	 * command estimates shrank) by less than opens a busy window: a violation there is the
+	 * idle range's, and a decrease to the new top would change nothing. */
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	LAW(&lp).native_below = true;
+	LAW(&lp).busy_min_ns = 2 * MS;
+	assert_true(law_start_open(&LAW(&lp), 4 * MS, lp.now));
+	lp.a_top = 3 * MS;
+	while (LAW(&lp).decreases == 0)
+		step(&lp, &fifo);
+	assert_true(LAW(&lp).x_ns < 3 * MS);
 	loop_free(&lp);
 }
 
