@@ -22,14 +22,15 @@
  *      a slow service (20 samples a second) cannot show: it is let pass.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
  *      a single violation to the last allowance verified good, and the busy part is
- *      dropped first. Under a native knob (native_below) a burst while busy windows are
- *      open (x at least busy_min_ns above a_top) drops the busy part only: there the lower work
- *queued ahead yields to the service, and what delays it is work admitted during its bursts (the
- *H200 under MPS: the idle range full and the busy range empty held ResNet-18 at 1.07x solo P99 with
- *the batch job at 100.1 % of native, where the knob alone gave 1.35x). The allowance that failed
- *becomes the ceiling, unless a decrease set it less than min_samples ago (too soon to have failed:
- *violations that outlast decreases are a disturbance, and the ceiling stays where the episode
- *began).
+ *      dropped first. Under a native knob (native_below), a burst while busy windows
+ *      are open (x at least busy_min_ns above a_top) drops the busy part only: the lower
+ *      work queued ahead of a burst yields to it, and what delays it is work admitted
+ *      during it (the H200 under MPS: the idle range full and the busy range empty held
+ *      ResNet-18 at 1.07x solo P99 with the batch job at 100.1 % of native, where the
+ *      knob alone gave 1.35x). The allowance that failed becomes the ceiling, unless a
+ *      decrease set it less than min_samples ago (too soon to have failed: violations
+ *      that outlast decreases are a disturbance, and the ceiling stays where the episode
+ *      began).
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
  *      above T (a decrease less than a window ago): hold. Below the band with fewer than
