@@ -19,6 +19,8 @@
 #   sweep        C workloads, batch kernel sizes 50 us .. 40 ms: native, window 1, controller
 #   sweep-mps    the same under MPS
 #   observe      the eBPF observer's view of a service against the app and the shim, and its cost
+#   burst-view   the shim's burst latencies against the service's own, alone and beside one
+#                ResNet-50 bs1024 job under MPS (bench/burst_view.py; --duration at most 20)
 # --repeat N runs each harness case's configurations N times (round-robin) and reports whether
 # their P99s agree within 15%.
 set -euo pipefail
@@ -33,8 +35,8 @@ while (($#)); do
 	--duration) duration=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
 	overhead | seeds | seeds-ctl | seeds-mps | mps-ctl | three-jobs | three-jobs-mps | spike | \
-		spike-mps | sweep | sweep-mps | observe) cases+=("$1"); shift ;;
-	*) echo "bench/run.sh: bad argument '$1': want --build DIR, --duration S, --repeat N or a case: overhead, seeds, seeds-ctl, seeds-mps, mps-ctl, three-jobs, three-jobs-mps, spike, spike-mps, sweep, sweep-mps, observe" >&2; exit 2 ;;
+		spike-mps | sweep | sweep-mps | observe | burst-view) cases+=("$1"); shift ;;
+	*) echo "bench/run.sh: bad argument '$1': want --build DIR, --duration S, --repeat N or a case: overhead, seeds, seeds-ctl, seeds-mps, mps-ctl, three-jobs, three-jobs-mps, spike, spike-mps, sweep, sweep-mps, observe, burst-view" >&2; exit 2 ;;
 	esac
 done
 ((${#cases[@]})) || { echo "bench/run.sh: name at least one case" >&2; exit 2; }
@@ -68,6 +70,11 @@ for c in "${cases[@]}"; do
 	sweep) python3 bench/sweep.py --build "$build" --out "$out" ;;
 	sweep-mps) python3 bench/sweep.py --build "$build" --out "$out" --mps ;;
 	observe) python3 bench/observe_check.py --build "$build" --out "$out" ;;
+	burst-view)
+		for b in 0 1; do
+			python3 bench/burst_view.py --build "$build" --duration "$duration" --beside "$b" \
+				>"$out/burst-view-$b.txt" && grep -v '^{' "$out/burst-view-$b.txt"
+		done ;;
 	esac
 done
 
