@@ -95,14 +95,21 @@ def parse_config(name):
                 {"XSCHED_PRIORITY": "high", "SHIM": "1"}, rest[4:])
     bad_input(f"harness: bad config {name!r}: want native, mps, mps-prio, shim-wN, "
                      f"mps-shim-wN, ctl-T or mps-ctl-T (T: 10ms or x1.3; ctl-T-noturns: "
-                     f"xsched-ctl --turns off)")
+                     f"xsched-ctl --turns off; ctl-T-pinD: --allowance D)")
 
 
 def ctl_target(spec):
-    """'6ms-noturns' -> ('6ms', ['--turns', 'off']): the target, and xsched-ctl's options."""
+    """'6ms-noturns' -> ('6ms', ['--turns', 'off']): the target, and xsched-ctl's options.
+    'x1.1-pin2ms' -> ('x1.1', ['--allowance', '2ms']): the allowance pinned, the law only
+    watching (what a fixed allowance gives, judged against the same target)."""
+    extra = []
+    if "-pin" in spec:
+        spec, pin = spec.rsplit("-pin", 1)
+        extra += ["--allowance", pin]
     if spec.endswith("-noturns"):
-        return spec[:-len("-noturns")], ["--turns", "off"]
-    return spec, []
+        spec = spec[:-len("-noturns")]
+        extra += ["--turns", "off"]
+    return spec, extra
 
 
 def target_ms(spec, solo_p99):

@@ -15,6 +15,7 @@ void config_defaults(struct ctl_config *c)
 	c->p99_window_ns = 1000000000ull;
 	c->window_max = 64;
 	c->turn_ns = CFG_TURN_DEFAULT_NS;
+	c->pin_ns = -1;
 	policy_init(&c->pol);
 }
 
@@ -112,10 +113,12 @@ int config_line(char *line, const char *where, unsigned int lineno, struct ctl_c
 		e = config_parse_turns(val, &c->turn_ns);
 	} else if (!strcmp(key, "max-priority")) {
 		e = parse_priority(val, POL_LEVELS - 1, &c->pol.default_max_prio);
+	} else if (!strcmp(key, "allowance")) {
+		e = config_parse_allowance(val, &c->pin_ns);
 	} else {
 		return fail(err, errlen, where,
 		            "unknown directive '%s' (expected p99-target, interval, p99-window, "
-		            "window-max, turns, max-priority or rule)",
+		            "window-max, turns, max-priority, allowance or rule)",
 		            key);
 	}
 	if (e)
@@ -131,6 +134,20 @@ const char *config_parse_turns(const char *s, uint64_t *ns)
 	}
 	if (parse_duration(s, CFG_TURN_MIN_NS, CFG_TURN_MAX_NS, ns))
 		return "expected off or a quantum from 10ms to 10s (e.g. 100ms)";
+	return NULL;
+}
+
+const char *config_parse_allowance(const char *s, int64_t *ns)
+{
+	uint64_t v;
+
+	if (!strcmp(s, "auto")) {
+		*ns = -1;
+		return NULL;
+	}
+	if (parse_duration(s, 0, CFG_ALLOWANCE_MAX_NS, &v))
+		return "expected auto or an allowance from 0 to 10s (e.g. 2ms)";
+	*ns = (int64_t)v;
 	return NULL;
 }
 

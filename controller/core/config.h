@@ -32,6 +32,9 @@ struct ctl_config {
 	uint64_t p99_window_ns; /* default 1 s */
 	uint32_t window_max;    /* default 64 */
 	uint64_t turn_ns;       /* quantum of turns (turns.h); 0: off; default 100 ms */
+	/* -1 (default): each service's law moves its allowance; >= 0: every service's
+	 * allowance is pinned there (--allowance, xsched-ctl set --allowance; law_pin). */
+	int64_t pin_ns;
 	struct policy pol;
 };
 
@@ -45,6 +48,7 @@ struct ctl_config {
 #define CFG_TURN_MIN_NS       10000000ull      /* 10 ms */
 #define CFG_TURN_MAX_NS       10000000000ull   /* 10 s */
 #define CFG_TURN_DEFAULT_NS   100000000ull     /* 100 ms */
+#define CFG_ALLOWANCE_MAX_NS  10000000000ull   /* 10 s */
 
 void config_defaults(struct ctl_config *c);
 /*
@@ -54,6 +58,8 @@ void config_defaults(struct ctl_config *c);
 int config_load(const char *path, struct ctl_config *c, char *err, size_t errlen);
 /* "off" (0) or a quantum of turns; NULL, or what is accepted. */
 const char *config_parse_turns(const char *s, uint64_t *ns);
+/* "auto" (-1) or a pinned allowance of 0..10 s; NULL, or what is accepted. */
+const char *config_parse_allowance(const char *s, int64_t *ns);
 /* Apply one line (exposed for the tests); `where` prefixes messages ("FILE:LINE"). */
 int config_line(char *line, const char *where, unsigned int lineno, struct ctl_config *c, char *err,
                 size_t errlen);

@@ -52,6 +52,7 @@ void law_init(struct law *l, const struct law_params *p, uint64_t now_ns)
 		.x_ns = 0,
 		.good_ns = -1,
 		.ceil_ns = -1,
+		.pin_ns = -1,
 		.last_change_ns = now_ns,
 		/* A full bank: the first probes need not wait for samples. */
 		.tokens = p->probe_bank,
@@ -62,7 +63,8 @@ bool law_start_open(struct law *l, double top_ns, uint64_t now_ns)
 {
 	/* Never judged: still at the starting floor, perhaps idle while the service warms up
 	 * (a floor judgement records the floor P99). */
-	if (l->increases || l->decreases || l->x_ns > 0 || l->floor_p99_ns || top_ns <= 0)
+	if (l->increases || l->decreases || l->x_ns > 0 || l->floor_p99_ns || top_ns <= 0 ||
+	    l->pin_ns >= 0)
 		return false;
 	l->x_ns = top_ns;
 	/* The knob's premise: the target mostly holds; its 1 % of late samples is allowed from
@@ -81,6 +83,28 @@ static void backoff_reset(struct law *l)
 	l->ceil_ns = -1;
 	l->fails = 0;
 	l->probe_at_ns = 0;
+}
+
+void law_pin(struct law *l, double x_ns, uint64_t now_ns)
+{
+	if (x_ns < 0 && l->pin_ns < 0)
+		return;
+	if (x_ns >= 0) {
+		if (x_ns != l->x_ns)
+			l->last_change_ns = now_ns;
+		l->x_ns = x_ns;
+		l->state = LAW_HOLDING;
+		l->why = "allowance pinned by the operator";
+	} else {
+		l->why = "allowance handed back to the law";
+		l->last_change_ns = now_ns;
+	}
+	l->pin_ns = x_ns < 0 ? -1 : x_ns;
+	l->good_ns = -1;
+	backoff_reset(l);
+	l->probing = false;
+	l->charging = false;
+	l->tokens = l->p.probe_bank;
 }
 
 void law_set_target(struct law *l, uint64_t target_ns)
@@ -386,6 +410,20 @@ bool law_tick(struct law *l, const struct law_input *in)
 	l->retarget = false;
 	if (l->x_ns > top)
 		l->x_ns = top; /* lower processes left: the ladder got shorter */
+	if (l->pin_ns >= 0) {
+		double x = l->pin_ns < top ? l->pin_ns : top;
+
+		l->violations += in->int_viol;
+		if (in->int_viol)
+			l->last_viol_ns = in->now_ns;
+		l->state = LAW_HOLDING;
+		l->why = "allowance pinned by the operator";
+		if (x == l->x_ns)
+			return false;
+		l->x_ns = x;
+		l->last_change_ns = in->now_ns;
+		return true;
+	}
 	maybe_forget(l, in);
 	account(l, in);
 	l->since_viol_n += in->int_n - in->int_viol;

@@ -144,6 +144,9 @@ struct law {
 	 * busy window is still 0 (0: unknown, any). x can sit above a_top without busy windows
 	 * because a_top moves with the lower processes' command estimates. */
 	double busy_min_ns;
+	/* >= 0: the operator pinned x here (law_pin); the law counts violations but does not
+	 * move x. */
+	double pin_ns;
 	enum law_state state;
 	const char *why;         /* one phrase saying why the state, for status and dashboards */
 	double x_ns;             /* the allowance */
@@ -180,6 +183,14 @@ void law_init(struct law *l, const struct law_params *p, uint64_t now_ns);
  * the law's first change (still at its starting floor); returns whether it did.
  */
 bool law_start_open(struct law *l, double top_ns, uint64_t now_ns);
+/*
+ * Pin x at x_ns (xsched-ctl set --allowance), or with x_ns < 0 hand it back to the law,
+ * which goes on from the pinned value with nothing verified good or failed: what it learnt
+ * before the pin described another allowance. Pinned, the state is LAW_HOLDING with a why
+ * that says so, x is clamped to [0, a_top + b_top] each tick, and law_start_open() does
+ * nothing. For an operator tuning by hand, and for measuring what a fixed allowance gives.
+ */
+void law_pin(struct law *l, double x_ns, uint64_t now_ns);
 /* A new target (xsched-ctl set): judged from the next tick, no state lost. */
 void law_set_target(struct law *l, uint64_t target_ns);
 /* One interval. Returns true when the caller must restart the since-change statistics:

@@ -320,6 +320,13 @@ void apply_requests(struct daemon *d)
 					decide(d, &d->procs[k]);
 			/* Existing "default" services take the new target in assign_services. */
 			break;
+		case CTL_REQ_ALLOWANCE:
+			if (r->value < -1 || r->value > (int64_t)CFG_ALLOWANCE_MAX_NS) {
+				r->result = -EINVAL;
+				break;
+			}
+			d->o.cfg.pin_ns = r->value; /* every law takes it at the next tick */
+			break;
 		default:
 			r->result = -EINVAL;
 		}

@@ -31,9 +31,10 @@ enum ctl_req_state {
 };
 
 enum ctl_req_kind {
-	CTL_REQ_PRIORITY = 1, /* value: level, or -1 to return to policy */
-	CTL_REQ_WINDOW = 2,   /* value: static window, or -1 to return to control */
-	CTL_REQ_TARGET = 3,   /* value: default target in ns (pid unused) */
+	CTL_REQ_PRIORITY = 1,  /* value: level, or -1 to return to policy */
+	CTL_REQ_WINDOW = 2,    /* value: static window, or -1 to return to control */
+	CTL_REQ_TARGET = 3,    /* value: default target in ns (pid unused) */
+	CTL_REQ_ALLOWANCE = 4, /* value: pinned allowance in ns, or -1 for auto (pid unused) */
 };
 
 struct ctl_req {

@@ -159,6 +159,12 @@ static void run_laws(struct daemon *d)
 		x0 = s->s.law.x_ns;
 		s->s.law.native_below = ps->native_below;
 		s->s.law.busy_min_ns = ps->busy_min_ns;
+		if ((d->o.cfg.pin_ns < 0) != (s->s.law.pin_ns < 0) ||
+		    (d->o.cfg.pin_ns >= 0 && (double)d->o.cfg.pin_ns != s->s.law.pin_ns)) {
+			law_pin(&s->s.law, d->o.cfg.pin_ns < 0 ? -1 : (double)d->o.cfg.pin_ns,
+			        d->now);
+			svc_restart(&s->s, d->now);
+		}
 		if (ps->native_below && law_start_open(&s->s.law, ps->a_top_ns, d->now)) {
 			svc_restart(&s->s, d->now);
 			if (d->o.verbose)

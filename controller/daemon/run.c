@@ -30,6 +30,10 @@ static void usage(FILE *out)
 	             "  --turns DUR|off       on a time-sliced GPU, lower processes take turns of "
 	             "DUR\n"
 	             "                        (default 100ms; 10ms..10s) instead of sharing it\n"
+	             "  --allowance DUR|auto  pin every service's allowance (lower work in "
+	             "flight,\n"
+	             "                        0..10s) instead of the law moving it (default "
+	             "auto)\n"
 	             "  --max-priority P      most urgent level a process may claim unless a rule "
 	             "says\n"
 	             "                        otherwise: high, normal, low or 0..7 (default high)\n"
@@ -47,7 +51,7 @@ static void usage(FILE *out)
 
 struct run_args {
 	const char *config;
-	const char *target, *interval, *window, *wmax, *turns, *maxprio, *admin;
+	const char *target, *interval, *window, *wmax, *turns, *maxprio, *admin, *pin;
 	struct pol_rule targets[POL_MAX_RULES];
 	size_t ntargets;
 	struct ctl_opts o;
@@ -86,6 +90,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		OPT("--window-max", a->wmax)
 		OPT("--turns", a->turns)
 		OPT("--max-priority", a->maxprio)
+		OPT("--allowance", a->pin)
 		OPT("--config", a->config)
 		OPT("--metrics", a->o.metrics_addr)
 		OPT("--admin-group", a->admin)
@@ -158,6 +163,8 @@ static int apply(struct run_args *a)
 		return bad("--window-max", a->wmax, e);
 	if (a->turns && (e = config_parse_turns(a->turns, &c->turn_ns)))
 		return bad("--turns", a->turns, e);
+	if (a->pin && (e = config_parse_allowance(a->pin, &c->pin_ns)))
+		return bad("--allowance", a->pin, e);
 	if (a->maxprio && (e = parse_priority(a->maxprio, POL_LEVELS - 1, &pol->default_max_prio)))
 		return bad("--max-priority", a->maxprio, e);
 	if (a->o.metrics_addr && (e = check_addr(a->o.metrics_addr)))

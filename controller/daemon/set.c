@@ -7,6 +7,7 @@
  *   set PID --window N|unlimited|auto a static window (no control); "auto" returns it to
  *                                     the controller
  *   set --p99-target DUR              the default service's target
+ *   set --allowance DUR|auto          pin every service's allowance, or hand it back
  */
 #include <errno.h>
 #include <grp.h>
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: xsched-ctl set PID --priority high|normal|low|0..7|policy\n"
 	             "       xsched-ctl set PID --window N|unlimited|auto\n"
 	             "       xsched-ctl set --p99-target DUR\n"
+	             "       xsched-ctl set --allowance DUR|auto\n"
 	             "Changes what the running controller does; it confirms within an "
 	             "interval.\n");
 }
@@ -143,7 +145,7 @@ static struct ctl_box *open_controller(int *rc)
 int ctl_set_main(int argc, char **argv)
 {
 	static const char *const cmd = "set";
-	const char *prio = NULL, *window = NULL, *target = NULL, *e;
+	const char *prio = NULL, *window = NULL, *target = NULL, *pin = NULL, *e;
 	uint64_t pid = 0, start_time = 0;
 	struct ctl_box *pub;
 	uint32_t kind;
@@ -170,6 +172,10 @@ int ctl_set_main(int argc, char **argv)
 			if (missing)
 				return ctl_usage_error(cmd, "--p99-target needs a value");
 			target = v;
+		} else if ((v = ctl_opt(argc, argv, &i, "--allowance", &missing)) || missing) {
+			if (missing)
+				return ctl_usage_error(cmd, "--allowance needs a value");
+			pin = v;
 		} else if (argv[i][0] != '-' && !pid) {
 			if ((e = parse_u64(argv[i], 1, 4194304, &pid)))
 				return ctl_usage_error(cmd, "bad PID '%s': %s", argv[i], e);
@@ -178,10 +184,17 @@ int ctl_set_main(int argc, char **argv)
 			                       argv[i]);
 		}
 	}
-	if (!!prio + !!window + !!target != 1)
+	if (!!prio + !!window + !!target + !!pin != 1)
 		return ctl_usage_error(cmd, "give exactly one of PID --priority P, PID --window N, "
-		                            "--p99-target DUR");
-	if (target) {
+		                            "--p99-target DUR, --allowance DUR|auto");
+	if (pin) {
+		if (pid)
+			return ctl_usage_error(cmd, "--allowance applies to the controller, not "
+			                            "to a PID");
+		if ((e = config_parse_allowance(pin, &value)))
+			return ctl_usage_error(cmd, "bad --allowance '%s': %s", pin, e);
+		kind = CTL_REQ_ALLOWANCE;
+	} else if (target) {
 		uint64_t ns;
 
 		if (pid)

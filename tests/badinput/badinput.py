@@ -36,6 +36,7 @@ def cases(tmp):
         ("--window-max", ["-3", "0", "2147483647", "lots", "1.5", "64k", BIG]),
         ("--turns", ["5ms", "11s", "on", "100", "-1s", "OFF"]),
         ("--max-priority", ["urgent", "8", "-1", "HIGH", "1.0"]),
+        ("--allowance", ["-1ms", "11s", "2", "fast", "AUTO", "1e3ms"]),
         ("--target", ["foo", "foo=10", "=5ms", "foo=-1ms", "foo=bar"]),
         ("--metrics", ["nope", ":0", ":70000", "host:", "host:port"]),
     ]:
@@ -69,6 +70,7 @@ def cases(tmp):
         ("window-max -3", "'-3'"), ("window-max 0", "'0'"), ("window-max lots", "'lots'"),
         ("turns 5ms", "'5ms'"), ("turns always", "'always'"),
         ("max-priority urgent", "'urgent'"), ("max-priority 8", "'8'"),
+        ("allowance 11s", "'11s'"), ("allowance manual", "'manual'"),
         ("bogus-key 3", "'bogus-key'"), ("P99-TARGET 10ms", "'P99-TARGET'"),
         ("rule", "rule"), ("rule comm=x target=10", "target=10"),
         ("rule bogus=1", "bogus=1"), ("rule comm=x priority=urgent", "priority=urgent"),
@@ -102,6 +104,8 @@ def cases(tmp):
         (["--p99-target"], "--p99-target"), (["1", "--bogus"], "--bogus"),
         (["1"], "--priority"), (["--priority", "high"], "PID"),
         (["1", "2", "--priority", "high"], "'2'"), ([BIG, "--window", "4"], BIG),
+        (["--allowance", "-2ms"], "-2ms"), (["--allowance", "11s"], "'11s'"),
+        (["--allowance"], "--allowance"), (["1", "--allowance", "2ms"], "--allowance"),
     ]:
         add("xsched-ctl set", ["set"] + argv, names)
     for argv, names in [

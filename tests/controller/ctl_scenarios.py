@@ -12,6 +12,8 @@ usage: ctl_scenarios.py BUILD_DIR SCENARIO
                1-second bucket from 2 s after the step is <= T
   unreachable  T below what the service achieves alone: batch suspended while online is
                active, no oscillation, and throughput back within 2 s of raising T
+  pin          an operator's pinned allowance (run and set --allowance) holds through
+               violations; handed back (auto), the law goes to its floor
   kill         SIGKILL of the controller: every batch process back at its default window
                within 1 s (the heartbeat goes stale after 500 ms; the shim fails open)
   unshimmed    the service runs without the shim, seen by the eBPF observer only: the
@@ -342,6 +344,65 @@ def unreachable(build):
           f"{rate_floor:.0f} at the floor")
 
 
+# ---- pin ----
+
+def pin(build):
+    """An operator's pinned allowance (run --allowance, set --allowance) holds through
+    violations of an unreachable target; handed back (auto), the law takes the batch job to
+    its floor."""
+    T_us = 50  # below any burst's time: every sample is late
+    rows = []
+
+    def watch(ctl, pid, seconds):
+        seen, t0 = [], time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            st = ctl.status()
+            v, x = service(st), proc(st, pid)
+            if v and x:
+                seen.append((v["state"], v["why"], v["allowance_ns"], x["w_idle"]))
+            time.sleep(0.25)
+        return seen
+
+    with Scenario(build, "ctl-pin", mode="fifo") as s:
+        ctl = Ctl(s, "--p99-target", f"{T_us}us", "--allowance", "3ms")
+        b = batch(s)
+        time.sleep(0.5)
+        o = online(s, 14)
+        time.sleep(1)
+        pinned = watch(ctl, b.pid, 3)
+        ctl.set("--allowance", "auto")
+        time.sleep(2)
+        auto = watch(ctl, b.pid, 2)
+        ctl.set("--allowance", "5ms")
+        time.sleep(0.5)
+        repinned = watch(ctl, b.pid, 2)
+        st = ctl.status()
+        viol = service(st).get("violations", 0)
+        s.result(o)
+        b.send_signal(signal.SIGINT)
+        s.result(b)
+        log_ctl = ctl.stop()
+    if os.environ.get("CTL_DEBUG"):
+        print(log_ctl)
+    for phase, seen in (("--allowance 3ms", pinned), ("set auto", auto),
+                        ("set 5ms", repinned)):
+        last = seen[-1] if seen else ("-", "-", 0, 0)
+        rows.append({"phase": phase, "state": last[0], "why": last[1],
+                     "allowance_us": last[2] / 1e3, "w_idle": last[3]})
+    table(f"pinned allowance (target {T_us} us, always late)", rows,
+          ["phase", "state", "why", "allowance_us", "w_idle"])
+    check(pinned and all(x[2] == 3e6 and "pinned" in x[1] for x in pinned),
+          "pinned at 3 ms from the start, through violations: " +
+          ",".join(sorted(set(f"{x[0]}/{x[2]:.0f}" for x in pinned))))
+    check(pinned and all(x[3] > 1 for x in pinned), "the batch job's idle window open (> 1)")
+    check(auto and all(x[2] == 0 and x[0] in ("unreachable", "suspended") for x in auto),
+          "handed back: the law at its floor: " +
+          ",".join(sorted(set(f"{x[0]}/{x[2]:.0f}" for x in auto))))
+    check(repinned and all(x[2] == 5e6 and "pinned" in x[1] for x in repinned),
+          "pinned again at 5 ms by xsched-ctl set")
+    check(viol > 0, f"violations still counted while pinned ({viol})")
+
+
 # ---- kill ----
 
 def kill(build):
@@ -629,7 +690,7 @@ def unshimmed(build):
           (f" (attempt {attempt} of {ATTEMPTS})" if attempt > 1 else ""))
 
 
-SCENARIOS = {"targets": targets, "spike": spike, "unreachable": unreachable, "kill": kill,
+SCENARIOS = {"targets": targets, "spike": spike, "unreachable": unreachable, "pin": pin, "kill": kill,
              "unshimmed": unshimmed, "native": native, "turns": turns, "cold": cold}
 
 

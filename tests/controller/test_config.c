@@ -56,6 +56,7 @@ static void full_file(void **state)
 	                      "window-max unlimited\n"
 	                      "turns 250ms\n"
 	                      "max-priority normal\n"
+	                      "allowance 2ms\n"
 	                      "rule comm=resnet* target=5ms name=resnet\n"
 	                      "\trule uid=1001 max-priority=low\r\n"
 	                      "rule cgroup=/batch.slice/* priority=low window=4",
@@ -67,10 +68,11 @@ static void full_file(void **state)
 	assert_int_equal(c.window_max, 0x7fffffff);
 	assert_int_equal(c.turn_ns, 250 * MS);
 	assert_int_equal(c.pol.default_max_prio, 1);
+	assert_int_equal(c.pin_ns, 2 * MS);
 	assert_int_equal(c.pol.nrules, 3);
 	assert_string_equal(c.pol.rules[0].comm, "resnet*");
 	assert_int_equal(c.pol.rules[0].target_ns, 5 * MS);
-	assert_int_equal(c.pol.rules[0].line, 9);
+	assert_int_equal(c.pol.rules[0].line, 10);
 	assert_int_equal(c.pol.rules[1].uid, 1001);
 	assert_int_equal(c.pol.rules[1].max_prio, 2);
 	assert_true(c.pol.rules[2].has_window);
@@ -86,6 +88,7 @@ static void defaults(void **state)
 	assert_int_equal(c.interval_ns, 20 * MS);
 	assert_int_equal(c.window_max, 64);
 	assert_int_equal(c.turn_ns, 100 * MS);
+	assert_int_equal(c.pin_ns, -1);
 	assert_int_equal(c.pol.default_target_ns, 0);
 }
 
@@ -102,6 +105,8 @@ static void errors_name_line_and_value(void **state)
 		  "1ms to 10s" },
 		{ "window-max 0\n", ":1: bad value '0' for window-max" },
 		{ "turns 1ms\n", ":1: bad value '1ms' for turns: expected off or a quantum" },
+		{ "allowance 1min\n", ":1: bad value '1min' for allowance: expected auto or an "
+		                      "allowance from 0 to 10s" },
 		{ "colour blue\n", ":1: unknown directive 'colour'" },
 		{ "interval\n", ":1: 'interval' needs a value" },
 		{ "interval 20ms 30ms\n", ":1: unexpected '30ms' after 'interval 20ms'" },

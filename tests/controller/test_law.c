@@ -298,6 +298,48 @@ static void native_knob_burst_drops_the_busy_range_only(void **state)
 	loop_free(&lp);
 }
 
+/* A pinned allowance stays where the operator put it through violations and slack alike,
+ * clamped to the ladder's top; the violations are still counted. Handed back, the law acts
+ * from there again. */
+static void pinned_allowance_holds_until_handed_back(void **state)
+{
+	struct loop lp;
+
+	(void)state;
+	loop_init(&lp, 3 * MS, 4 * MS, 8 * MS);
+	law_pin(&LAW(&lp), 6 * MS, lp.now);
+	assert_false(law_start_open(&LAW(&lp), 4 * MS, lp.now));
+	for (int i = 0; i < 500; i++) { /* 10 s: 6 ms of allowance, 2 of it busy, always late */
+		step(&lp, &fifo);
+		assert_true(LAW(&lp).x_ns == 6 * MS);
+		assert_int_equal(LAW(&lp).state, LAW_HOLDING);
+	}
+	assert_true(LAW(&lp).violations > 100);
+	assert_int_equal(LAW(&lp).decreases, 0);
+	lp.b_top = 1 * MS; /* a lower process left: the ladder is 5 ms tall now */
+	step(&lp, &fifo);
+	assert_true(LAW(&lp).x_ns == 5 * MS);
+	lp.b_top = 8 * MS;
+	step(&lp, &fifo);
+	assert_true(LAW(&lp).x_ns == 6 * MS);
+
+	law_pin(&LAW(&lp), -1, lp.now);
+	for (int i = 0; i < 100 && LAW(&lp).decreases == 0; i++)
+		step(&lp, &fifo);
+	assert_true(LAW(&lp).decreases > 0);
+	assert_true(LAW(&lp).x_ns < 6 * MS);
+	loop_free(&lp);
+
+	/* Pinned at 0 with all the slack in the world: no relaxation either. */
+	loop_init(&lp, 50 * MS, 4 * MS, 8 * MS);
+	law_pin(&LAW(&lp), 0, lp.now);
+	for (int i = 0; i < 500; i++)
+		step(&lp, &fifo);
+	assert_true(LAW(&lp).x_ns == 0);
+	assert_int_equal(LAW(&lp).increases, 0);
+	loop_free(&lp);
+}
+
 /* One late sample in 150 is within the 1 % a P99 allows, though a 1-second window of 50
  * samples shows it as its P99: an open start stays open. Two in a row are not. */
 static void open_start_allows_the_one_percent(void **state)
@@ -821,6 +863,7 @@ int main(void)
 		cmocka_unit_test(open_start_under_mps_tightens_in_one_step),
 		cmocka_unit_test(open_start_allows_the_one_percent),
 		cmocka_unit_test(native_knob_burst_drops_the_busy_range_only),
+		cmocka_unit_test(pinned_allowance_holds_until_handed_back),
 		cmocka_unit_test(open_start_after_idle_ticks),
 		cmocka_unit_test(unreachable_without_windup),
 		cmocka_unit_test(unreachable_clears_when_load_falls),
