@@ -19,7 +19,9 @@
  *   1. A violation (a sample above the target T) in the interval while the window's P99 is
  *      above T (more violations than the 1 % a P99 target allows): decrease at once. A
  *      single late sample after relax_samples on time is the 1 % itself, which a window of
- *      a slow service (20 samples a second) cannot show: it is let pass.
+ *      a slow service (20 samples a second) cannot show: it is let pass; under a
+ *      native knob, so are k late samples, however late, after k * relax_samples on
+ *      time.
  *      A burst (burst_viol violations, or one above severe * T) goes straight to the floor;
  *      a single violation to the last allowance verified good, and the busy part is
  *      dropped first. Under a native knob (native_below), a burst while busy windows
@@ -27,10 +29,19 @@
  *      work queued ahead of a burst yields to it, and what delays it is work admitted
  *      during it (the H200 under MPS: the idle range full and the busy range empty held
  *      ResNet-18 at 1.07x solo P99 with the batch job at 100.1 % of native, where the
- *      knob alone gave 1.35x). The allowance that failed becomes the ceiling, unless a
- *      decrease set it less than min_samples ago (too soon to have failed: violations
- *      that outlast decreases are a disturbance, and the ceiling stays where the episode
- *      began).
+ *      knob alone gave 1.35x). Under a knob the idle range has a knee too: lower work
+ *      queued ahead of a burst runs beside it, and up to about the burst's own length
+ *      it neither delays the burst much nor idles the GPU before the burst ends. On
+ *      the H200 (ResNet-18 at 1.1x solo P99 beside ResNet-50 bs1024, allowances pinned,
+ *      two calls): 0-4 ms gave 0.99-1.08x solo, 4.5 ms 1.10x, 5 ms 1.20x, 10 ms 1.36x,
+ *      while the batch job had 93.9 % at the floor, 97.9 % at 2.5 ms and 99.0-99.2 %
+ *      from 3.5 ms up. So under a knob decreases are gentle: a single violation
+ *      multiplies x by knob_beta, from an open start down to at most T's worth of work
+ *      (not beta * T), and a burst at or below T's worth steps down by knob_beta as
+ *      well instead of going to the floor; bursts that go on step it down again. The allowance that
+ *failed becomes the ceiling, unless a decrease set it less than min_samples ago (too soon to have
+ *failed: violations that outlast decreases are a disturbance, and the ceiling stays where the
+ *episode began).
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
  *      above T (a decrease less than a window ago): hold. Below the band with fewer than
@@ -69,9 +80,9 @@
  * target is raised (judged at once from the last floor P99); no
  * error accumulates meanwhile. A decrease goes to the last allowance verified good when
  * that is below x, else to beta * x (x itself was good: the load changed), at most
- * beta * T: from an open start x is many targets' worth of work, and halving from there
- * would cost a violation per halving (measured on an H200 under MPS: four late bursts
- * before the allowance got from 35 ms to 2 ms).
+ * beta * T (under a knob knob_beta * x, at most T; step 1): from an open start x is many targets'
+ *worth of work, and halving from there would cost a violation per halving (measured on an H200
+ *under MPS: four late bursts before the allowance got from 35 ms to 2 ms).
  */
 #ifndef XSCHED_LAW_H
 #define XSCHED_LAW_H
@@ -95,6 +106,7 @@ struct law_params {
 	uint64_t target_ns;
 	double band_lo;         /* hold while P99 in [band_lo * T, T]; 0.8 */
 	double beta;            /* decrease factor on a single violation; 0.5 */
+	double knob_beta;       /* the same under a native knob (native_below); 0.8 */
 	uint32_t burst_viol;    /* violations in one interval that count as a burst; 2 */
 	double severe;          /* one sample above severe * T is a burst too; 1.5 */
 	uint32_t min_samples;   /* fresh samples for a judgement at the floor; 20 */

@@ -43,6 +43,9 @@ struct plant {
 	/* MPS: while x > 0, and for linger_ns after, every sample takes late_ns (+ jitter). */
 	bool mps;
 	double late_ns, linger_ns;
+	/* A knee (MPS under a client-priority knob): idle allowance past knee_ns adds
+	 * knee_gain per ns of it. */
+	double knee_ns, knee_gain;
 };
 
 struct loop {
@@ -85,7 +88,8 @@ static double sample(const struct loop *lp, const struct plant *pl)
 	if (pl->mps && (LAW(lp).x_ns > 0 || lp->now <= lp->linger_until))
 		return pl->late_ns + pl->jitter_ns * unif();
 	return pl->solo_ns + pl->jitter_ns * unif() + pl->gain * idle * unif() +
-	       pl->busy_gain * busy;
+	       pl->busy_gain * busy +
+	       (idle > pl->knee_ns ? pl->knee_gain * (idle - pl->knee_ns) : 0);
 }
 
 static void step(struct loop *lp, const struct plant *pl)
@@ -337,6 +341,49 @@ static void pinned_allowance_holds_until_handed_back(void **state)
 		step(&lp, &fifo);
 	assert_true(LAW(&lp).x_ns == 0);
 	assert_int_equal(LAW(&lp).increases, 0);
+	loop_free(&lp);
+}
+
+/* The H200 under MPS with the client-priority knob (law.h step 1): latency flat up to a
+ * knee of about the burst's length, then rising (4.5 ms 1.10x, 10 ms 1.36x); the batch job
+ * loses throughput below the knee. With T at 1.1x solo and a CPU hiccup now and then (two
+ * late samples in one interval every 15 s), the law settles near the knee, not at T / 2 or the
+ * floor. */
+static void native_knob_settles_near_the_knee(void **state)
+{
+	const struct plant knee = { .solo_ns = 2.8 * MS,
+		                    .jitter_ns = 1.3 * MS,
+		                    .per_tick = 0.4,
+		                    .knee_ns = 4 * MS,
+		                    .knee_gain = 0.3,
+		                    .busy_gain = 0.5 };
+	const struct plant hiccup = { .solo_ns = 10 * MS, .per_tick = 2.0 };
+	struct loop lp;
+	uint64_t below = 0, ticks = 0;
+
+	(void)state;
+	loop_init(&lp, 4.5 * MS, 26 * MS, 64 * MS);
+	LAW(&lp).native_below = true;
+	LAW(&lp).busy_min_ns = 0.5 * MS;
+	assert_true(law_start_open(&LAW(&lp), 26 * MS, lp.now));
+	for (int i = 0; i < 3000; i++) { /* 60 s */
+		double x0 = LAW(&lp).x_ns;
+		step(&lp, i % 750 == 375 ? &hiccup : &knee);
+		if (getenv("LAW_DEBUG") && x0 != LAW(&lp).x_ns)
+			print_message("%.2f s: %.3f ms (%s) ceil %.3f\n", lp.now / 1e9,
+			              LAW(&lp).x_ns / 1e6, LAW(&lp).why, LAW(&lp).ceil_ns / 1e6);
+		if (i < 250)
+			continue;
+		ticks++;
+		below += LAW(&lp).x_ns < 2.5 * MS; /* where the batch job lost 2 % and more */
+		assert_true(LAW(&lp).x_ns > 0);
+	}
+	print_message("knee: %llu of %llu samples late, x < 2.5 ms in %llu of %llu ticks, x %.2f "
+	              "ms at the end\n",
+	              (unsigned long long)lp.viol, (unsigned long long)lp.n,
+	              (unsigned long long)below, (unsigned long long)ticks, LAW(&lp).x_ns / 1e6);
+	assert_true(below * 10 <= ticks);
+	assert_true(LAW(&lp).x_ns <= 5 * MS);
 	loop_free(&lp);
 }
 
@@ -864,6 +911,7 @@ int main(void)
 		cmocka_unit_test(open_start_allows_the_one_percent),
 		cmocka_unit_test(native_knob_burst_drops_the_busy_range_only),
 		cmocka_unit_test(pinned_allowance_holds_until_handed_back),
+		cmocka_unit_test(native_knob_settles_near_the_knee),
 		cmocka_unit_test(open_start_after_idle_ticks),
 		cmocka_unit_test(unreachable_without_windup),
 		cmocka_unit_test(unreachable_clears_when_load_falls),
