@@ -362,6 +362,9 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 		l->why = "open: every lower process at its window maximum";
 		return false;
 	}
+	if (narrow && l->native_below && x >= t)
+		return hold_for(l,
+		                "narrow band under a native knob: at the target's worth of work");
 	step = l->p.gain * (lo - p);
 	if (step < step_min(l))
 		step = step_min(l);
@@ -370,6 +373,11 @@ static bool relax(struct law *l, const struct law_input *in, double p)
 	nx = x + step;
 	if (narrow && nx > in->a_top_ns)
 		nx = in->a_top_ns;
+	/* Under a knob the knee is about a burst's length, ~T's worth with T near solo: on
+	 * the H200 doubling from T (4.5 -> 9 ms) and bisecting up to 6.3 ms were each
+	 * followed by late bursts. */
+	if (narrow && l->native_below && nx > t)
+		nx = t;
 	if (in->ff_ok && l->floor_p99_ns && (double)l->floor_p99_ns < t) {
 		double ff = l->p.ff_frac * (t - (double)l->floor_p99_ns);
 

@@ -53,6 +53,7 @@
  *      allowance barely shows in the P99 there (the H200 under MPS: 2.3 ms of it added
  *      ~0.3 ms). Only after relax_samples samples without a violation, and only within
  *      the idle range (up to a_top): the busy range is left to the band as before.
+ *      Under a native knob, only up to T's worth of work (the knee, step 1).
  *   4. Below the band: relax. With the feedforward known (the floor P99: over the floor
  *      window, ~ the solo P99), jump to ff_frac * (T - floor P99): an arrival then waits
  *      at most about that long for queued lower work. Otherwise, or above it, add

@@ -375,7 +375,8 @@ static void native_knob_settles_near_the_knee(void **state)
 		if (i < 250)
 			continue;
 		ticks++;
-		below += LAW(&lp).x_ns < 2.5 * MS; /* where the batch job lost 2 % and more */
+		below += LAW(&lp).x_ns < 2.5 * MS;      /* where the batch job lost 2 % and more */
+		assert_true(LAW(&lp).x_ns <= 4.5 * MS); /* past the knee: late bursts */
 		assert_true(LAW(&lp).x_ns > 0);
 	}
 	print_message("knee: %llu of %llu samples late, x < 2.5 ms in %llu of %llu ticks, x %.2f "
