@@ -35,13 +35,14 @@
  *      the H200 (ResNet-18 at 1.1x solo P99 beside ResNet-50 bs1024, allowances pinned,
  *      two calls): 0-4 ms gave 0.99-1.08x solo, 4.5 ms 1.10x, 5 ms 1.20x, 10 ms 1.36x,
  *      while the batch job had 93.9 % at the floor, 97.9 % at 2.5 ms and 99.0-99.2 %
- *      from 3.5 ms up. So under a knob decreases are gentle: a single violation
- *      multiplies x by knob_beta, from an open start down to at most T's worth of work
- *      (not beta * T), and a burst at or below T's worth steps down by knob_beta as
- *      well instead of going to the floor; bursts that go on step it down again. The allowance that
- *failed becomes the ceiling, unless a decrease set it less than min_samples ago (too soon to have
- *failed: violations that outlast decreases are a disturbance, and the ceiling stays where the
- *episode began).
+ *      from 3.5 ms up; with a quicker service 4 ms gave 1.46x, so the knee moves with
+ *      the burst. So under a knob decreases are gentle: a single violation multiplies
+ *      x by knob_beta, from an open start down to at most T's worth of work (not
+ *      beta * T), and a burst at or below T's worth steps down by knob_beta as well
+ *      instead of going to the floor; bursts that go on step it down again.
+ *      The allowance that failed becomes the ceiling, unless a decrease set it less
+ *      than min_samples ago (too soon to have failed: violations that outlast
+ *      decreases are a disturbance, and the ceiling stays where the episode began).
  *   2. Not enough evidence since the last change (min_samples samples): hold.
  *   3. P99 since the last change inside the band [band_lo * T, T], or the window's P99
  *      above T (a decrease less than a window ago): hold. Below the band with fewer than
